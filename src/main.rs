@@ -1,0 +1,2 @@
+//! potoo binary
+fn main() {}

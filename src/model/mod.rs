@@ -1,0 +1,9 @@
+//! The domain model shared by adapters, index, engines and renderers.
+
+pub mod constraint;
+pub mod selector;
+
+pub use constraint::{
+    Constraint, ConstraintType, Details, Effect, Scope, Severity, SourceReference,
+};
+pub use selector::LabelSelector;

@@ -1,0 +1,425 @@
+//! The offline source (`--from`): YAML/JSON files, directories, stdin, `v1 List` dumps, snapshots.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::snapshot::{Gap, GapReason, Object, Snapshot, SourceInfo, object_from_value};
+
+/// Where in the input a problem is: file, 1-based document index, field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesError {
+    pub file: String,
+    pub document: Option<usize>,
+    pub line: Option<u64>,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for FilesError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "`{}`", self.file)?;
+        if let Some(document) = self.document {
+            write!(formatter, " document {document}")?;
+        }
+        if let Some(line) = self.line {
+            write!(formatter, " (line {line})")?;
+        }
+        if let Some(field) = &self.field {
+            write!(formatter, " field `{field}`")?;
+        }
+        write!(formatter, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for FilesError {}
+
+fn file_error(file: &str, message: impl Into<String>) -> FilesError {
+    FilesError {
+        file: file.to_string(),
+        document: None,
+        line: None,
+        field: None,
+        message: message.into(),
+    }
+}
+
+/// Reads every path (`-` is stdin) into one Snapshot. Any unreadable input fails the whole read:
+/// nothing partial is presented as complete.
+pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, FilesError> {
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            stdin
+                .read_to_end(&mut bytes)
+                .map_err(|error| file_error("-", format!("cannot read standard input: {error}")))?;
+            inputs.push(("-".to_string(), bytes));
+        } else if path.is_dir() {
+            collect_directory(path, &mut files)?;
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            return Err(file_error(&path.display().to_string(), "no such file or directory"));
+        }
+    }
+    for file in files {
+        let name = file.display().to_string();
+        let bytes = std::fs::read(&file).map_err(|error| file_error(&name, format!("cannot read: {error}")))?;
+        inputs.push((name, bytes));
+    }
+
+    let parsed = parse_in_parallel(&inputs)?;
+    let description = paths
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut snapshot = Snapshot::new(SourceInfo {
+        kind: "files".to_string(),
+        description,
+        server_version: None,
+        served_kinds: Vec::new(),
+    });
+    let mut objects = Vec::new();
+    for contents in parsed {
+        objects.extend(contents.objects);
+        for gap in contents.gaps {
+            snapshot.add_gap(gap);
+        }
+    }
+    objects.sort_by(|left, right| {
+        (left.group_kind(), &left.namespace, &left.name).cmp(&(right.group_kind(), &right.namespace, &right.name))
+    });
+    objects.dedup_by(|left, right| {
+        left.kind == right.kind && left.api_version == right.api_version && left.namespace == right.namespace && left.name == right.name
+    });
+    for object in objects {
+        snapshot.insert(object);
+    }
+    Ok(snapshot)
+}
+
+/// Files under a directory with a YAML or JSON extension, recursively, in a stable order.
+fn collect_directory(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), FilesError> {
+    let name = directory.display().to_string();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(directory)
+        .map_err(|error| file_error(&name, format!("cannot read directory: {error}")))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        let hidden = entry
+            .file_name()
+            .and_then(|file_name| file_name.to_str())
+            .is_some_and(|file_name| file_name.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if entry.is_dir() {
+            collect_directory(&entry, files)?;
+        } else if matches!(
+            entry.extension().and_then(|extension| extension.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
+            files.push(entry);
+        }
+    }
+    Ok(())
+}
+
+/// What one input held.
+#[derive(Debug, Default)]
+struct Contents {
+    objects: Vec<Object>,
+    gaps: Vec<Gap>,
+}
+
+fn parse_in_parallel(inputs: &[(String, Vec<u8>)]) -> Result<Vec<Contents>, FilesError> {
+    let workers = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .min(inputs.len().max(1));
+    if workers <= 1 || inputs.len() <= 1 {
+        return inputs.iter().map(|(name, bytes)| parse_input(name, bytes)).collect();
+    }
+    let chunk_size = inputs.len().div_ceil(workers);
+    let results: Vec<Result<Vec<Contents>, FilesError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = inputs
+            .chunks(chunk_size)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(name, bytes)| parse_input(name, bytes))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(file_error("<worker>", "a parser thread stopped unexpectedly")))
+            })
+            .collect()
+    });
+    let mut all = Vec::new();
+    for result in results {
+        all.extend(result?);
+    }
+    Ok(all)
+}
+
+/// Parses one file: JSON when it starts with `{` or `[`, else multi-document YAML.
+fn parse_input(name: &str, bytes: &[u8]) -> Result<Contents, FilesError> {
+    let text = std::str::from_utf8(bytes).map_err(|error| file_error(name, format!("not UTF-8 text: {error}")))?;
+    let trimmed = text.trim_start();
+    let mut contents = Contents::default();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let value: Value = serde_json::from_str(text).map_err(|error| FilesError {
+            file: name.to_string(),
+            document: None,
+            line: Some(error.line() as u64),
+            field: None,
+            message: format!("invalid JSON: {error}"),
+        })?;
+        let documents = match value {
+            Value::Array(items) => items,
+            other => vec![other],
+        };
+        for (index, document) in documents.into_iter().enumerate() {
+            add_document(name, index + 1, None, document, &mut contents)?;
+        }
+    } else {
+        for (index, (first_line, chunk)) in split_yaml_documents(text).into_iter().enumerate() {
+            if is_blank_yaml(chunk) {
+                continue;
+            }
+            let document: Value = serde_saphyr::from_str(chunk).map_err(|error| {
+                let line = error
+                    .location()
+                    .map(|location| location.line() + first_line as u64 - 1);
+                FilesError {
+                    file: name.to_string(),
+                    document: Some(index + 1),
+                    line,
+                    field: None,
+                    message: format!("invalid YAML: {}", first_line_of(&error.without_snippet().to_string())),
+                }
+            })?;
+            if document.is_null() {
+                continue;
+            }
+            add_document(name, index + 1, Some(first_line), document, &mut contents)?;
+        }
+    }
+    Ok(contents)
+}
+
+fn first_line_of(text: &str) -> String {
+    text.lines().next().unwrap_or_default().trim().to_string()
+}
+
+/// Splits a YAML stream at `---` lines, keeping each document's first line number (1-based).
+fn split_yaml_documents(text: &str) -> Vec<(usize, &str)> {
+    let mut documents = Vec::new();
+    let mut start = 0;
+    let mut start_line = 1;
+    let mut offset = 0;
+    for (line_index, line) in text.split_inclusive('\n').enumerate() {
+        let content = line.trim_end();
+        if content == "---" || content.starts_with("--- ") {
+            documents.push((start_line, &text[start..offset]));
+            start = offset + line.len();
+            start_line = line_index + 2;
+        }
+        offset += line.len();
+    }
+    documents.push((start_line, &text[start..]));
+    documents
+}
+
+fn is_blank_yaml(chunk: &str) -> bool {
+    chunk.lines().all(|line| {
+        let line = line.trim();
+        line.is_empty() || line.starts_with('#') || line == "..."
+    })
+}
+
+/// Adds one decoded document: an object, a `List` of objects, or a potoo snapshot.
+fn add_document(
+    name: &str,
+    document: usize,
+    line: Option<usize>,
+    value: Value,
+    contents: &mut Contents,
+) -> Result<(), FilesError> {
+    let located = |field: Option<String>, message: String| FilesError {
+        file: name.to_string(),
+        document: Some(document),
+        line: line.map(|line| line as u64),
+        field,
+        message,
+    };
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
+    if api_version.starts_with("potoo.dev/") && kind == "Snapshot" {
+        return add_snapshot_document(value, contents, &located);
+    }
+    if kind == "List" || (kind.ends_with("List") && value.get("items").is_some()) {
+        let items = match value.get("items") {
+            Some(Value::Array(items)) => items.clone(),
+            Some(Value::Null) | None => Vec::new(),
+            Some(_) => return Err(located(Some("items".to_string()), "must be a list".to_string())),
+        };
+        let item_kind = kind.strip_suffix("List").filter(|item_kind| !item_kind.is_empty()).map(str::to_string);
+        for (index, mut item) in items.into_iter().enumerate() {
+            if let (Some(item_kind), Value::Object(fields)) = (&item_kind, &mut item) {
+                fields.entry("kind").or_insert_with(|| Value::String(item_kind.clone()));
+                fields.entry("apiVersion").or_insert_with(|| Value::String(api_version.clone()));
+            }
+            let object = object_from_value(item)
+                .map_err(|error| located(Some(format!("items[{index}]")), error.to_string()))?;
+            contents.objects.push(object);
+        }
+        return Ok(());
+    }
+    let object = object_from_value(value).map_err(|error| located(None, error.to_string()))?;
+    contents.objects.push(object);
+    Ok(())
+}
+
+/// A file written by `potoo snapshot`: `{apiVersion: potoo.dev/v1alpha1, kind: Snapshot, objects, gaps}`.
+fn add_snapshot_document(
+    value: Value,
+    contents: &mut Contents,
+    located: &dyn Fn(Option<String>, String) -> FilesError,
+) -> Result<(), FilesError> {
+    let objects = match value.get("objects") {
+        Some(Value::Array(objects)) => objects.clone(),
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => return Err(located(Some("objects".to_string()), "must be a list".to_string())),
+    };
+    for (index, item) in objects.into_iter().enumerate() {
+        let object = object_from_value(item).map_err(|error| located(Some(format!("objects[{index}]")), error.to_string()))?;
+        contents.objects.push(object);
+    }
+    if let Some(Value::Array(gaps)) = value.get("gaps") {
+        for (index, gap) in gaps.iter().enumerate() {
+            let field = |name: &str| gap.get(name).and_then(Value::as_str).map(str::to_string);
+            let reason = match field("reason").as_deref() {
+                Some("forbidden") => GapReason::Forbidden,
+                Some("notFound") => GapReason::NotFound,
+                Some("timeout") => GapReason::Timeout,
+                Some("unauthorized") => GapReason::Unauthorized,
+                Some("error") => GapReason::Error,
+                _ => return Err(located(Some(format!("gaps[{index}].reason")), "must be forbidden, notFound, timeout, unauthorized or error".to_string())),
+            };
+            contents.gaps.push(Gap {
+                resource: field("resource").unwrap_or_default(),
+                kind: field("kind").unwrap_or_default(),
+                namespace: field("namespace"),
+                reason,
+                message: field("message").unwrap_or_default(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(text: &str) -> Result<Snapshot, FilesError> {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("input.yaml");
+        std::fs::write(&path, text).unwrap();
+        read_paths(&[path], &mut std::io::empty()).map_err(|mut error| {
+            error.file = "input.yaml".to_string();
+            error
+        })
+    }
+
+    #[test]
+    fn multi_document_yaml_with_empty_documents() {
+        let snapshot = read_text(
+            "# leading comment\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: a\n",
+        )
+        .unwrap();
+        assert_eq!(snapshot.len(), 2);
+        assert_eq!(snapshot.of_kind("", "Pod").count(), 1);
+    }
+
+    #[test]
+    fn kubectl_list_output_and_typed_lists() {
+        let snapshot = read_text(
+            r#"{"apiVersion": "v1", "kind": "List", "items": [
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
+                {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "a"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(snapshot.len(), 2);
+        let typed = read_text(
+            r#"{"apiVersion": "v1", "kind": "PodList", "items": [{"metadata": {"name": "p", "namespace": "a"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(typed.of_kind("", "Pod").count(), 1);
+    }
+
+    #[test]
+    fn errors_name_file_document_and_field() {
+        let error = read_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Pod\nmetadata: {}\n")
+            .unwrap_err();
+        assert_eq!(error.to_string(), "`input.yaml` document 2 (line 6): missing field `metadata.name`");
+        let list_error = read_text(r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {}}]}"#)
+            .unwrap_err();
+        assert_eq!(list_error.to_string(), "`input.yaml` document 1 field `items[0]`: missing field `metadata.name`");
+    }
+
+    #[test]
+    fn yaml_syntax_errors_give_the_absolute_line() {
+        let error = read_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: [Pod\n").unwrap_err();
+        assert_eq!(error.document, Some(2));
+        assert!(error.line.is_some_and(|line| line >= 7), "{error}");
+        assert!(error.message.starts_with("invalid YAML"), "{error}");
+    }
+
+    #[test]
+    fn directories_are_read_recursively_and_missing_paths_fail() {
+        let directory = tempfile::tempdir().unwrap();
+        std::fs::create_dir(directory.path().join("nested")).unwrap();
+        std::fs::write(directory.path().join("a.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n").unwrap();
+        std::fs::write(directory.path().join("nested/b.json"), r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "b"}}"#).unwrap();
+        std::fs::write(directory.path().join("notes.txt"), "ignored").unwrap();
+        let snapshot = read_paths(&[directory.path().to_path_buf()], &mut std::io::empty()).unwrap();
+        assert_eq!(snapshot.namespace_names(), vec!["a".to_string(), "b".to_string()]);
+        let missing = read_paths(&[directory.path().join("absent.yaml")], &mut std::io::empty()).unwrap_err();
+        assert!(missing.to_string().ends_with("no such file or directory"));
+    }
+
+    #[test]
+    fn stdin_is_read_for_dash() {
+        let mut input = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-stdin\n".as_bytes();
+        let snapshot = read_paths(&[PathBuf::from("-")], &mut input).unwrap();
+        assert!(snapshot.namespace("from-stdin").is_some());
+    }
+
+    #[test]
+    fn snapshot_files_keep_their_gaps() {
+        let snapshot = read_text(
+            r#"{"apiVersion": "potoo.dev/v1alpha1", "kind": "Snapshot",
+                "objects": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}],
+                "gaps": [{"resource": "admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+                          "kind": "ValidatingWebhookConfiguration", "reason": "forbidden", "message": "denied"}]}"#,
+        )
+        .unwrap();
+        assert!(snapshot.is_incomplete());
+        assert_eq!(snapshot.gaps[0].reason, GapReason::Forbidden);
+    }
+}

@@ -1,0 +1,17 @@
+//! Sources of cluster state: the live cluster (kube-rs) or files (`--from`); both yield a Snapshot.
+
+pub mod catalog;
+pub mod files;
+pub mod live;
+pub mod snapshot;
+
+pub use snapshot::{Gap, GapReason, GroupKind, Object, Snapshot};
+
+/// Which namespaces a command needs read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamespaceScope {
+    /// `-A`: every namespace.
+    All,
+    /// `-n NS` or the context's namespace.
+    One(String),
+}

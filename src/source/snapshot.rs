@@ -1,0 +1,403 @@
+//! The Snapshot: every object a source read, keyed by kind/namespace/name, plus the gaps.
+
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// The group and kind of an object (`networking.k8s.io`, `NetworkPolicy`); the core group is `""`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct GroupKind {
+    pub group: String,
+    pub kind: String,
+}
+
+impl GroupKind {
+    pub fn new(group: &str, kind: &str) -> GroupKind {
+        GroupKind {
+            group: group.to_string(),
+            kind: kind.to_string(),
+        }
+    }
+
+    /// Splits an `apiVersion` (`apps/v1`, `v1`) into its group (`apps`, ``).
+    pub fn from_api_version(api_version: &str, kind: &str) -> GroupKind {
+        let group = match api_version.rsplit_once('/') {
+            Some((group, _version)) => group,
+            None => "",
+        };
+        GroupKind::new(group, kind)
+    }
+}
+
+impl std::fmt::Display for GroupKind {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.group.is_empty() {
+            write!(formatter, "{}", self.kind)
+        } else {
+            write!(formatter, "{}.{}", self.kind, self.group)
+        }
+    }
+}
+
+/// One Kubernetes object as read, with its identity pulled out for indexing.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// The whole object; `managedFields` and the last-applied annotation are already stripped.
+    pub value: Value,
+}
+
+impl Object {
+    pub fn group_kind(&self) -> GroupKind {
+        GroupKind::from_api_version(&self.api_version, &self.kind)
+    }
+
+    pub fn uid(&self) -> Option<&str> {
+        self.value.pointer("/metadata/uid").and_then(Value::as_str)
+    }
+
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        string_map(self.value.pointer("/metadata/labels"))
+    }
+
+    pub fn annotations(&self) -> BTreeMap<String, String> {
+        string_map(self.value.pointer("/metadata/annotations"))
+    }
+
+    /// `spec`, or `null` when absent.
+    pub fn spec(&self) -> &Value {
+        self.value.get("spec").unwrap_or(&Value::Null)
+    }
+}
+
+/// Reads a JSON object of strings (labels, annotations) into a map, skipping non-strings.
+pub fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::new();
+    if let Some(Value::Object(entries)) = value {
+        for (key, entry) in entries {
+            if let Some(text) = entry.as_str() {
+                map.insert(key.clone(), text.to_string());
+            }
+        }
+    }
+    map
+}
+
+/// Why a kind could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GapReason {
+    /// RBAC denied the list (HTTP 403).
+    Forbidden,
+    /// The server does not serve the kind (HTTP 404) although discovery listed it.
+    NotFound,
+    /// The request did not finish within `--request-timeout`.
+    Timeout,
+    /// Authentication failed (HTTP 401).
+    Unauthorized,
+    /// Any other failure: a broken aggregated API, a 5xx, a decode error.
+    Error,
+}
+
+/// A kind that could not be read, and why: shown in every output so nothing partial looks complete.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Gap {
+    /// `group/version/resource`, e.g. `admissionregistration.k8s.io/v1/validatingwebhookconfigurations`.
+    pub resource: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub reason: GapReason,
+    pub message: String,
+}
+
+impl Gap {
+    /// One line for humans: "cannot read ValidatingWebhookConfigurations (forbidden): ...".
+    pub fn describe(&self) -> String {
+        let scope = match &self.namespace {
+            Some(namespace) => format!(" in namespace `{namespace}`"),
+            None => String::new(),
+        };
+        let reason = match self.reason {
+            GapReason::Forbidden => "forbidden",
+            GapReason::NotFound => "not found",
+            GapReason::Timeout => "timed out",
+            GapReason::Unauthorized => "unauthorized",
+            GapReason::Error => "error",
+        };
+        format!("cannot read {}{} ({}): {}", plural_kind(&self.kind), scope, reason, self.message)
+    }
+}
+
+fn plural_kind(kind: &str) -> String {
+    if kind.ends_with("cy") {
+        format!("{}ies", &kind[..kind.len() - 1])
+    } else if kind.ends_with('s') {
+        format!("{kind}es")
+    } else {
+        format!("{kind}s")
+    }
+}
+
+/// What a source could say about the cluster beyond objects (used by `status`).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceInfo {
+    /// `live` or `files`.
+    pub kind: String,
+    /// The context or the file paths.
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    /// Group/kind pairs discovery found served (live), so `status` can say which engines exist
+    /// even when their objects could not be listed.
+    #[serde(skip)]
+    pub served_kinds: Vec<ServedKind>,
+}
+
+/// A kind the server serves, as discovery reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedKind {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub plural: String,
+    pub namespaced: bool,
+}
+
+/// Everything a source read. Live and offline sources produce the same shape.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    objects: Vec<Object>,
+    by_kind: HashMap<GroupKind, Vec<usize>>,
+    namespaces: HashMap<String, usize>,
+    pub gaps: Vec<Gap>,
+    pub source: SourceInfo,
+}
+
+impl Snapshot {
+    pub fn new(source: SourceInfo) -> Snapshot {
+        Snapshot {
+            source,
+            ..Snapshot::default()
+        }
+    }
+
+    /// Adds an object; a later object with the same kind/namespace/name replaces nothing, both are kept
+    /// only once (the first wins) so a directory holding a dump and its parts does not double count.
+    pub fn insert(&mut self, object: Object) {
+        let group_kind = object.group_kind();
+        let entry = self.by_kind.entry(group_kind.clone()).or_default();
+        let index = self.objects.len();
+        if group_kind.group.is_empty() && group_kind.kind == "Namespace" {
+            if self.namespaces.contains_key(&object.name) {
+                return;
+            }
+            self.namespaces.insert(object.name.clone(), index);
+        }
+        entry.push(index);
+        self.objects.push(object);
+    }
+
+    pub fn add_gap(&mut self, gap: Gap) {
+        if !self.gaps.contains(&gap) {
+            self.gaps.push(gap);
+        }
+    }
+
+    pub fn is_incomplete(&self) -> bool {
+        !self.gaps.is_empty()
+    }
+
+    pub fn objects(&self) -> impl Iterator<Item = &Object> {
+        self.objects.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// All objects of one group/kind.
+    pub fn of_kind<'a>(&'a self, group: &str, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        let indices = self
+            .by_kind
+            .get(&GroupKind::new(group, kind))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        indices.iter().map(move |index| &self.objects[*index])
+    }
+
+    /// The group/kinds present, sorted.
+    pub fn kinds(&self) -> Vec<GroupKind> {
+        let mut kinds: Vec<GroupKind> = self.by_kind.keys().cloned().collect();
+        kinds.sort();
+        kinds
+    }
+
+    pub fn namespace(&self, name: &str) -> Option<&Object> {
+        self.namespaces.get(name).map(|index| &self.objects[*index])
+    }
+
+    /// Namespace names: those with a Namespace object, plus any namespace an object lives in.
+    pub fn namespace_names(&self) -> Vec<String> {
+        let mut names: std::collections::BTreeSet<String> =
+            self.namespaces.keys().cloned().collect();
+        for object in &self.objects {
+            if let Some(namespace) = &object.namespace {
+                if !names.contains(namespace) {
+                    names.insert(namespace.clone());
+                }
+            }
+        }
+        names.into_iter().collect()
+    }
+
+    /// Labels of a namespace; a namespace known only from its objects has just the
+    /// `kubernetes.io/metadata.name` label the apiserver sets on every namespace.
+    pub fn namespace_labels(&self, name: &str) -> BTreeMap<String, String> {
+        let mut labels = self.namespace(name).map(Object::labels).unwrap_or_default();
+        labels
+            .entry("kubernetes.io/metadata.name".to_string())
+            .or_insert_with(|| name.to_string());
+        labels
+    }
+}
+
+/// Removes what must never be kept or printed: `managedFields`, and the last-applied annotation
+/// (it can hold a whole Secret manifest, data included).
+pub fn strip_sensitive_metadata(value: &mut Value) {
+    if let Some(Value::Object(metadata)) = value.get_mut("metadata") {
+        metadata.remove("managedFields");
+        if let Some(Value::Object(annotations)) = metadata.get_mut("annotations") {
+            annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+            if annotations.is_empty() {
+                metadata.remove("annotations");
+            }
+        }
+    }
+}
+
+/// Removes the contents of Secrets and ConfigMaps, keeping only their metadata.
+pub fn strip_secret_contents(group_kind: &GroupKind, value: &mut Value) {
+    if group_kind.group.is_empty() && (group_kind.kind == "Secret" || group_kind.kind == "ConfigMap") {
+        if let Value::Object(fields) = value {
+            fields.retain(|key, _| key == "apiVersion" || key == "kind" || key == "metadata" || key == "type" || key == "immutable");
+        }
+    }
+}
+
+/// Why a document is not a Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObjectError {
+    #[error("document is not a mapping")]
+    NotAMapping,
+    #[error("missing field `{0}`")]
+    MissingField(&'static str),
+    #[error("field `{0}` must be a non-empty string")]
+    NotAString(&'static str),
+}
+
+/// Turns a decoded document into an [`Object`], stripping sensitive metadata and Secret/ConfigMap contents.
+pub fn object_from_value(mut value: Value) -> Result<Object, ObjectError> {
+    if !value.is_object() {
+        return Err(ObjectError::NotAMapping);
+    }
+    let api_version = required_string(&value, "/apiVersion", "apiVersion")?;
+    let kind = required_string(&value, "/kind", "kind")?;
+    if value.get("metadata").is_none() {
+        return Err(ObjectError::MissingField("metadata"));
+    }
+    let name = required_string(&value, "/metadata/name", "metadata.name")?;
+    let namespace = match value.pointer("/metadata/namespace") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if text.is_empty() => None,
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(_) => return Err(ObjectError::NotAString("metadata.namespace")),
+    };
+    let group_kind = GroupKind::from_api_version(&api_version, &kind);
+    strip_sensitive_metadata(&mut value);
+    strip_secret_contents(&group_kind, &mut value);
+    Ok(Object {
+        api_version,
+        kind,
+        namespace,
+        name,
+        value,
+    })
+}
+
+fn required_string(value: &Value, pointer: &str, field: &'static str) -> Result<String, ObjectError> {
+    match value.pointer(pointer) {
+        None | Some(Value::Null) => Err(ObjectError::MissingField(field)),
+        Some(Value::String(text)) if !text.is_empty() => Ok(text.clone()),
+        Some(_) => Err(ObjectError::NotAString(field)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn object_identity_is_read_and_last_applied_is_stripped() {
+        let object = object_from_value(json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "deny", "namespace": "team-a", "managedFields": [{}],
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...}"}},
+            "spec": {}
+        }))
+        .unwrap();
+        assert_eq!(object.group_kind(), GroupKind::new("networking.k8s.io", "NetworkPolicy"));
+        assert_eq!(object.namespace.as_deref(), Some("team-a"));
+        assert!(object.value.pointer("/metadata/managedFields").is_none());
+        assert!(object.value.pointer("/metadata/annotations").is_none());
+    }
+
+    #[test]
+    fn secret_data_is_never_kept() {
+        let object = object_from_value(json!({
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": "db", "namespace": "team-a"},
+            "data": {"password": "aHVudGVyMg=="}, "stringData": {"x": "y"}
+        }))
+        .unwrap();
+        assert!(object.value.get("data").is_none());
+        assert!(object.value.get("stringData").is_none());
+        assert_eq!(object.value["type"], "Opaque");
+    }
+
+    #[test]
+    fn missing_and_mistyped_fields_are_named() {
+        let cases = [
+            (json!([1]), ObjectError::NotAMapping),
+            (json!({"kind": "Pod", "metadata": {"name": "a"}}), ObjectError::MissingField("apiVersion")),
+            (json!({"apiVersion": "v1", "metadata": {"name": "a"}}), ObjectError::MissingField("kind")),
+            (json!({"apiVersion": "v1", "kind": "Pod"}), ObjectError::MissingField("metadata")),
+            (json!({"apiVersion": "v1", "kind": "Pod", "metadata": {}}), ObjectError::MissingField("metadata.name")),
+            (json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": 3}}), ObjectError::NotAString("metadata.name")),
+            (json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": 1}}), ObjectError::NotAString("metadata.namespace")),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(object_from_value(value).unwrap_err(), expected);
+        }
+    }
+
+    #[test]
+    fn namespaces_known_only_from_objects_get_the_name_label() {
+        let mut snapshot = Snapshot::default();
+        snapshot.insert(object_from_value(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "x"}})).unwrap());
+        assert_eq!(snapshot.namespace_names(), vec!["x".to_string()]);
+        assert_eq!(snapshot.namespace_labels("x").get("kubernetes.io/metadata.name").map(String::as_str), Some("x"));
+    }
+}
