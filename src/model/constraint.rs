@@ -70,7 +70,10 @@ impl ConstraintType {
     pub fn parse_filter(text: &str) -> Option<Vec<ConstraintType>> {
         let lowered = text.to_ascii_lowercase();
         let matched: Vec<ConstraintType> = match lowered.as_str() {
-            "network" | "net" => vec![ConstraintType::NetworkIngress, ConstraintType::NetworkEgress],
+            "network" | "net" => vec![
+                ConstraintType::NetworkIngress,
+                ConstraintType::NetworkEgress,
+            ],
             "ingress" => vec![ConstraintType::NetworkIngress],
             "egress" => vec![ConstraintType::NetworkEgress],
             "quota" | "limit" | "limits" | "resource" => vec![ConstraintType::ResourceLimit],
@@ -80,7 +83,11 @@ impl ConstraintType {
                 .filter(|candidate| candidate.as_str().to_ascii_lowercase() == lowered)
                 .collect(),
         };
-        if matched.is_empty() { None } else { Some(matched) }
+        if matched.is_empty() {
+            None
+        } else {
+            Some(matched)
+        }
     }
 }
 

@@ -66,7 +66,12 @@ impl LabelSelector {
                         Value::String(text) => text.clone(),
                         Value::Bool(flag) => flag.to_string(),
                         Value::Number(number) => number.to_string(),
-                        _ => return Err(selector_error(format!("matchLabels.{key}"), "must be a string")),
+                        _ => {
+                            return Err(selector_error(
+                                format!("matchLabels.{key}"),
+                                "must be a string",
+                            ));
+                        }
                     };
                     selector.match_labels.insert(key.clone(), text);
                 }
@@ -107,7 +112,9 @@ impl LabelSelector {
                                 other => other.to_string(),
                             })
                             .collect(),
-                        Some(_) => return Err(selector_error(format!("{field}.values"), "must be a list")),
+                        Some(_) => {
+                            return Err(selector_error(format!("{field}.values"), "must be a list"));
+                        }
                     };
                     selector.match_expressions.push(Requirement {
                         key: key.to_string(),
@@ -328,16 +335,28 @@ mod tests {
         .unwrap();
         let cases = [
             (labels(&[("app", "web"), ("tier", "fe")]), true),
-            (labels(&[("app", "web"), ("tier", "fe"), ("env", "dev")]), true),
-            (labels(&[("app", "web"), ("tier", "fe"), ("env", "prod")]), false),
+            (
+                labels(&[("app", "web"), ("tier", "fe"), ("env", "dev")]),
+                true,
+            ),
+            (
+                labels(&[("app", "web"), ("tier", "fe"), ("env", "prod")]),
+                false,
+            ),
             (labels(&[("app", "web"), ("tier", "db")]), false),
-            (labels(&[("app", "web"), ("tier", "fe"), ("legacy", "")]), false),
+            (
+                labels(&[("app", "web"), ("tier", "fe"), ("legacy", "")]),
+                false,
+            ),
             (labels(&[("tier", "fe")]), false),
         ];
         for (pod_labels, expected) in cases {
             assert_eq!(selector.matches(&pod_labels), expected, "{pod_labels:?}");
         }
-        assert_eq!(selector.to_string(), "app=web,tier in (fe,be),!legacy,env notin (prod)");
+        assert_eq!(
+            selector.to_string(),
+            "app=web,tier in (fe,be),!legacy,env notin (prod)"
+        );
     }
 
     #[test]
@@ -352,9 +371,14 @@ mod tests {
 
     #[test]
     fn unknown_operator_is_an_error_naming_the_field() {
-        let error = LabelSelector::from_value(&json!({"matchExpressions": [{"key": "a", "operator": "Gt"}]}))
-            .unwrap_err();
-        assert_eq!(error.to_string(), "matchExpressions[0].operator: unknown operator `Gt`");
+        let error = LabelSelector::from_value(
+            &json!({"matchExpressions": [{"key": "a", "operator": "Gt"}]}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "matchExpressions[0].operator: unknown operator `Gt`"
+        );
     }
 
     #[test]
@@ -363,7 +387,12 @@ mod tests {
         assert_eq!(selector.match_labels, labels(&[("app", "web")]));
         assert_eq!(selector.match_expressions.len(), 4);
         assert!(selector.matches(&labels(&[("app", "web"), ("tier", "be"), ("team", "x")])));
-        assert!(!selector.matches(&labels(&[("app", "web"), ("tier", "be"), ("team", "x"), ("env", "prod")])));
+        assert!(!selector.matches(&labels(&[
+            ("app", "web"),
+            ("tier", "be"),
+            ("team", "x"),
+            ("env", "prod")
+        ])));
         assert!(parse_selector("a b").is_err());
     }
 }

@@ -1,0 +1,11 @@
+//! Adapters turn policy objects into normalized Constraints: one file per family, plus the
+//! registry that routes objects and the generic adapter for unclaimed policy-like kinds.
+
+pub mod generic;
+pub mod limitrange;
+pub mod networkpolicy;
+pub mod registry;
+pub mod resourcequota;
+pub mod webhook;
+
+pub use registry::{Adapter, AdapterOutput, Diagnostic, Registry};

@@ -1,0 +1,112 @@
+//! Subcommand glue: build the Source, call an engine, render. Shared helpers live here.
+
+pub mod completion;
+pub mod query;
+pub mod status;
+
+use std::io::IsTerminal;
+
+use anyhow::Context as _;
+
+use crate::adapters::{AdapterOutput, Registry};
+use crate::cli::{GlobalOptions, OutputFormat};
+use crate::render::RenderOptions;
+use crate::source::live::{self, LiveOptions};
+use crate::source::{NamespaceScope, Snapshot, files};
+
+/// What a command printed and how it ended.
+#[derive(Debug, Default)]
+pub struct CommandOutput {
+    pub stdout: String,
+    /// Notes for stderr (gaps in table output, diagnostics with -v).
+    pub stderr: Vec<String>,
+    /// Exit 1: findings at or above the failure threshold.
+    pub findings: bool,
+}
+
+impl GlobalOptions {
+    pub fn live_options(&self) -> LiveOptions {
+        LiveOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            impersonate_user: self.impersonate_user.clone(),
+            impersonate_groups: self.impersonate_groups.clone(),
+            request_timeout: self.request_timeout.filter(|timeout| !timeout.is_zero()),
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn is_offline(&self) -> bool {
+        !self.from.is_empty()
+    }
+
+    /// `-A`, `-n`, else the context's namespace (live) or `default` (offline).
+    pub async fn namespace_scope(&self) -> anyhow::Result<NamespaceScope> {
+        if self.all_namespaces {
+            return Ok(NamespaceScope::All);
+        }
+        if let Some(namespace) = &self.namespace {
+            return Ok(NamespaceScope::One(namespace.clone()));
+        }
+        if self.is_offline() {
+            return Ok(NamespaceScope::One("default".to_string()));
+        }
+        Ok(NamespaceScope::One(
+            live::context_namespace(&self.live_options()).await?,
+        ))
+    }
+
+    pub fn render_options(&self) -> RenderOptions {
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        RenderOptions {
+            color: !self.no_color && !no_color_env && std::io::stdout().is_terminal(),
+            wide: self.output == OutputFormat::Wide,
+        }
+    }
+}
+
+/// Reads the Snapshot from `--from` files or the live cluster.
+pub async fn load_snapshot(
+    global: &GlobalOptions,
+    scope: &NamespaceScope,
+) -> anyhow::Result<Snapshot> {
+    if global.is_offline() {
+        let paths = global.from.clone();
+        let snapshot = tokio::task::spawn_blocking(move || {
+            files::read_paths(&paths, &mut std::io::stdin().lock())
+        })
+        .await
+        .context("the file reader stopped unexpectedly")??;
+        return Ok(snapshot);
+    }
+    Ok(live::read(&global.live_options(), scope).await?)
+}
+
+/// Runs every adapter.
+pub fn adapt(snapshot: &Snapshot) -> AdapterOutput {
+    Registry::default().adapt(snapshot)
+}
+
+/// Stderr notes every command adds: gaps (table output only; JSON/YAML carry them), diagnostics with -v.
+pub fn notes(global: &GlobalOptions, snapshot: &Snapshot, adapted: &AdapterOutput) -> Vec<String> {
+    let mut notes = Vec::new();
+    let structured = matches!(global.output, OutputFormat::Json | OutputFormat::Yaml);
+    if snapshot.is_incomplete() && !structured {
+        notes.push(format!(
+            "warning: the answer is incomplete: {} kind(s) could not be read",
+            snapshot.gaps.len()
+        ));
+        for gap in &snapshot.gaps {
+            notes.push(format!("  {}", gap.describe()));
+        }
+    }
+    if global.verbose > 0 {
+        for diagnostic in &adapted.diagnostics {
+            notes.push(format!(
+                "diagnostic: {} ({}): {}",
+                diagnostic.object, diagnostic.adapter, diagnostic.message
+            ));
+        }
+    }
+    notes
+}

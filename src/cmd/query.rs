@@ -1,0 +1,64 @@
+//! `query`: which constraints affect this namespace or workload, and why.
+
+use anyhow::bail;
+
+use super::CommandOutput;
+use crate::cli::{GlobalOptions, OutputFormat, QueryArgs};
+use crate::engine::query::{QueryRequest, query};
+use crate::model::selector::parse_selector;
+use crate::model::{ConstraintType, Severity};
+use crate::render;
+
+pub async fn run(global: &GlobalOptions, args: &QueryArgs) -> anyhow::Result<CommandOutput> {
+    let request = request(global, args).await?;
+    let snapshot = super::load_snapshot(global, &request.scope).await?;
+    let adapted = super::adapt(&snapshot);
+    let result = query(&snapshot, &adapted, &request)?;
+    let stdout = match global.output {
+        OutputFormat::Json => render::json::render(&result)?,
+        OutputFormat::Yaml => render::yaml::render(&result)?,
+        OutputFormat::Table | OutputFormat::Wide => {
+            render::table::query(&result, global.render_options())
+        }
+    };
+    Ok(CommandOutput {
+        stdout,
+        stderr: super::notes(global, &snapshot, &adapted),
+        findings: false,
+    })
+}
+
+/// Validates the flags into a request before any cluster read.
+async fn request(global: &GlobalOptions, args: &QueryArgs) -> anyhow::Result<QueryRequest> {
+    let mut types = Vec::new();
+    for text in &args.types {
+        match ConstraintType::parse_filter(text) {
+            Some(parsed) => types.extend(parsed),
+            None => bail!(
+                "unknown --type `{text}`: use NetworkIngress, NetworkEgress, Admission, ResourceLimit, MeshPolicy, MissingResource, Unknown, network, ingress, egress, quota or mesh"
+            ),
+        }
+    }
+    let mut severities = Vec::new();
+    for text in &args.severity {
+        match Severity::parse(text) {
+            Some(severity) => severities.push(severity),
+            None => bail!("unknown --severity `{text}`: use critical, warning or info"),
+        }
+    }
+    let selector = match &args.selector {
+        Some(text) => Some((
+            text.clone(),
+            parse_selector(text)
+                .map_err(|error| anyhow::anyhow!("invalid -l selector: {error}"))?,
+        )),
+        None => None,
+    };
+    Ok(QueryRequest {
+        scope: global.namespace_scope().await?,
+        workload: args.workload.clone(),
+        selector,
+        types: (!types.is_empty()).then_some(types),
+        severities: (!severities.is_empty()).then_some(severities),
+    })
+}
