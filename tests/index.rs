@@ -19,13 +19,13 @@ fn snapshot() -> Snapshot {
         json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny", "namespace": "payments"},
                "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}),
         json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration", "metadata": {"name": "policy"},
-               "webhooks": [
-                 {"name": "not-system.example.com", "rules": [{"apiGroups": [""], "resources": ["pods"], "operations": ["CREATE"]}],
-                  "namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]}]}},
-                 {"name": "configmaps.example.com", "rules": [{"apiGroups": [""], "resources": ["configmaps"], "operations": ["CREATE"]}]},
-                 {"name": "injected.example.com", "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "operations": ["CREATE"]}],
-                  "objectSelector": {"matchLabels": {"inject": "true"}}}
-               ]}),
+        "webhooks": [
+          {"name": "not-system.example.com", "rules": [{"apiGroups": [""], "resources": ["pods"], "operations": ["CREATE"]}],
+           "namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]}]}},
+          {"name": "configmaps.example.com", "rules": [{"apiGroups": [""], "resources": ["configmaps"], "operations": ["CREATE"]}]},
+          {"name": "injected.example.com", "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "operations": ["CREATE"]}],
+           "objectSelector": {"matchLabels": {"inject": "true"}}}
+        ]}),
         json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration", "metadata": {"name": "mesh"},
                "webhooks": [{"name": "sidecar.example.com", "rules": [{"apiGroups": [""], "resources": ["pods"], "operations": ["CREATE"]}],
                              "namespaceSelector": {"matchLabels": {"istio-injection": "enabled"}}}]}),
@@ -48,23 +48,49 @@ fn namespace_matches_carry_reasons() {
         .map(|found| (found.constraint.id.clone(), found.reasons.join("; ")))
         .collect();
     let expected = [
-        ("NetworkPolicy/payments/api-only#ingress", "defined in namespace `payments`; selects pods with `app=api`"),
-        ("NetworkPolicy/payments/deny#ingress", "defined in namespace `payments`; empty selector: all pods in namespace"),
-        ("MutatingWebhookConfiguration/_cluster/mesh#sidecar.example.com",
-         "namespaceSelector `istio-injection=enabled` matched namespace `payments` (istio-injection=enabled); no selector: all pods in namespace"),
-        ("ValidatingWebhookConfiguration/_cluster/policy#configmaps.example.com", "cluster-wide: every namespace; no selector: all pods in namespace"),
-        ("ValidatingWebhookConfiguration/_cluster/policy#injected.example.com", "cluster-wide: every namespace; selects pods with `inject=true`"),
-        ("ValidatingWebhookConfiguration/_cluster/policy#not-system.example.com",
-         "namespaceSelector `kubernetes.io/metadata.name notin (kube-system)` matched namespace `payments` (kubernetes.io/metadata.name=payments (kubernetes.io/metadata.name notin (kube-system))); no selector: all pods in namespace"),
+        (
+            "NetworkPolicy/payments/api-only#ingress",
+            "defined in namespace `payments`; selects pods with `app=api`",
+        ),
+        (
+            "NetworkPolicy/payments/deny#ingress",
+            "defined in namespace `payments`; empty selector: all pods in namespace",
+        ),
+        (
+            "MutatingWebhookConfiguration/_cluster/mesh#sidecar.example.com",
+            "namespaceSelector `istio-injection=enabled` matched namespace `payments` (istio-injection=enabled); no selector: all pods in namespace",
+        ),
+        (
+            "ValidatingWebhookConfiguration/_cluster/policy#configmaps.example.com",
+            "cluster-wide: every namespace; no selector: all pods in namespace",
+        ),
+        (
+            "ValidatingWebhookConfiguration/_cluster/policy#injected.example.com",
+            "cluster-wide: every namespace; selects pods with `inject=true`",
+        ),
+        (
+            "ValidatingWebhookConfiguration/_cluster/policy#not-system.example.com",
+            "namespaceSelector `kubernetes.io/metadata.name notin (kube-system)` matched namespace `payments` (kubernetes.io/metadata.name=payments is not in (kube-system)); no selector: all pods in namespace",
+        ),
     ];
     let mut sorted = payments.clone();
     sorted.sort();
-    let mut expected_sorted: Vec<(String, String)> = expected.iter().map(|(id, why)| (id.to_string(), why.to_string())).collect();
+    let mut expected_sorted: Vec<(String, String)> = expected
+        .iter()
+        .map(|(id, why)| (id.to_string(), why.to_string()))
+        .collect();
     expected_sorted.sort();
     assert_eq!(sorted, expected_sorted);
 
-    let system: Vec<String> = index.for_namespace("kube-system").into_iter().map(|found| found.constraint.id.clone()).collect();
-    assert!(!system.iter().any(|id| id.contains("not-system")), "{system:?}");
+    let system: Vec<String> = index
+        .for_namespace("kube-system")
+        .into_iter()
+        .map(|found| found.constraint.id.clone())
+        .collect();
+    assert!(
+        !system.iter().any(|id| id.contains("not-system")),
+        "{system:?}"
+    );
     assert!(!system.iter().any(|id| id.contains("mesh")), "{system:?}");
 }
 
@@ -76,7 +102,11 @@ fn workload_matches_use_pod_labels_and_resources() {
     let api = find_workload(&snapshot, "payments", "Deployment", "api").unwrap();
     let worker = find_workload(&snapshot, "payments", "Deployment", "worker").unwrap();
     let ids = |workload| -> Vec<String> {
-        let mut ids: Vec<String> = index.for_workload(workload).into_iter().map(|found| found.constraint.id.clone()).collect();
+        let mut ids: Vec<String> = index
+            .for_workload(workload)
+            .into_iter()
+            .map(|found| found.constraint.id.clone())
+            .collect();
         ids.sort();
         ids
     };
@@ -101,7 +131,9 @@ fn workload_matches_use_pod_labels_and_resources() {
     let api_reasons: Vec<String> = index
         .for_workload(&api)
         .into_iter()
-        .filter(|found| found.constraint.id.contains("api-only") || found.constraint.id.contains("injected"))
+        .filter(|found| {
+            found.constraint.id.contains("api-only") || found.constraint.id.contains("injected")
+        })
         .map(|found| found.reasons.join("; "))
         .collect();
     assert_eq!(

@@ -113,7 +113,10 @@ impl LabelSelector {
                             })
                             .collect(),
                         Some(_) => {
-                            return Err(selector_error(format!("{field}.values"), "must be a list"));
+                            return Err(selector_error(
+                                format!("{field}.values"),
+                                "must be a list",
+                            ));
                         }
                     };
                     selector.match_expressions.push(Requirement {
@@ -164,9 +167,17 @@ impl LabelSelector {
             .map(|(key, value)| format!("{key}={value}"))
             .collect();
         for requirement in &self.match_expressions {
-            parts.push(match (requirement.operator, labels.get(&requirement.key)) {
-                (_, Some(value)) => format!("{}={} ({})", requirement.key, value, requirement),
-                (_, None) => format!("no {} label ({})", requirement.key, requirement),
+            let value = labels.get(&requirement.key);
+            parts.push(match (requirement.operator, value) {
+                (Operator::In, Some(value)) => format!("{}={}", requirement.key, value),
+                (Operator::NotIn, Some(value)) => format!(
+                    "{}={} is not in ({})",
+                    requirement.key,
+                    value,
+                    requirement.values.join(",")
+                ),
+                (Operator::Exists, _) => format!("has {}", requirement.key),
+                (_, _) => format!("no {} label", requirement.key),
             });
         }
         Some(parts.join(", "))

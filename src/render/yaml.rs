@@ -1,11 +1,12 @@
-//! YAML output: the report document as YAML (same fields as JSON).
+//! YAML output: the report document as YAML (the same fields, in the same order, as JSON).
 
 use serde::Serialize;
 
 pub fn render<T: Serialize>(report: &T) -> anyhow::Result<String> {
-    // Going through serde_json::Value keeps field order and `[]` for empty lists identical to JSON.
-    let value = serde_json::to_value(report)?;
-    let text = serde_saphyr::to_string(&value)
-        .map_err(|error| anyhow::anyhow!("cannot write YAML: {error}"))?;
-    Ok(text)
+    // Long one-line strings stay on one line (like kubectl's YAML); multi-line ones use `|`.
+    let options = serde_saphyr::ser_options! {
+        folded_wrap_chars: usize::MAX,
+    };
+    serde_saphyr::to_string_with_options(report, options)
+        .map_err(|error| anyhow::anyhow!("cannot write YAML: {error}"))
 }

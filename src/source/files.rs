@@ -63,12 +63,16 @@ pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, F
         } else if path.exists() {
             files.push(path.clone());
         } else {
-            return Err(file_error(&path.display().to_string(), "no such file or directory"));
+            return Err(file_error(
+                &path.display().to_string(),
+                "no such file or directory",
+            ));
         }
     }
     for file in files {
         let name = file.display().to_string();
-        let bytes = std::fs::read(&file).map_err(|error| file_error(&name, format!("cannot read: {error}")))?;
+        let bytes = std::fs::read(&file)
+            .map_err(|error| file_error(&name, format!("cannot read: {error}")))?;
         inputs.push((name, bytes));
     }
 
@@ -92,10 +96,17 @@ pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, F
         }
     }
     objects.sort_by(|left, right| {
-        (left.group_kind(), &left.namespace, &left.name).cmp(&(right.group_kind(), &right.namespace, &right.name))
+        (left.group_kind(), &left.namespace, &left.name).cmp(&(
+            right.group_kind(),
+            &right.namespace,
+            &right.name,
+        ))
     });
     objects.dedup_by(|left, right| {
-        left.kind == right.kind && left.api_version == right.api_version && left.namespace == right.namespace && left.name == right.name
+        left.kind == right.kind
+            && left.api_version == right.api_version
+            && left.namespace == right.namespace
+            && left.name == right.name
     });
     for object in objects {
         snapshot.insert(object);
@@ -144,7 +155,10 @@ fn parse_in_parallel(inputs: &[(String, Vec<u8>)]) -> Result<Vec<Contents>, File
         .unwrap_or(1)
         .min(inputs.len().max(1));
     if workers <= 1 || inputs.len() <= 1 {
-        return inputs.iter().map(|(name, bytes)| parse_input(name, bytes)).collect();
+        return inputs
+            .iter()
+            .map(|(name, bytes)| parse_input(name, bytes))
+            .collect();
     }
     let chunk_size = inputs.len().div_ceil(workers);
     let results: Vec<Result<Vec<Contents>, FilesError>> = std::thread::scope(|scope| {
@@ -162,9 +176,12 @@ fn parse_in_parallel(inputs: &[(String, Vec<u8>)]) -> Result<Vec<Contents>, File
         handles
             .into_iter()
             .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|_| Err(file_error("<worker>", "a parser thread stopped unexpectedly")))
+                handle.join().unwrap_or_else(|_| {
+                    Err(file_error(
+                        "<worker>",
+                        "a parser thread stopped unexpectedly",
+                    ))
+                })
             })
             .collect()
     });
@@ -177,7 +194,8 @@ fn parse_in_parallel(inputs: &[(String, Vec<u8>)]) -> Result<Vec<Contents>, File
 
 /// Parses one file: JSON when it starts with `{` or `[`, else multi-document YAML.
 fn parse_input(name: &str, bytes: &[u8]) -> Result<Contents, FilesError> {
-    let text = std::str::from_utf8(bytes).map_err(|error| file_error(name, format!("not UTF-8 text: {error}")))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|error| file_error(name, format!("not UTF-8 text: {error}")))?;
     let trimmed = text.trim_start();
     let mut contents = Contents::default();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
@@ -209,7 +227,10 @@ fn parse_input(name: &str, bytes: &[u8]) -> Result<Contents, FilesError> {
                     document: Some(index + 1),
                     line,
                     field: None,
-                    message: format!("invalid YAML: {}", first_line_of(&error.without_snippet().to_string())),
+                    message: format!(
+                        "invalid YAML: {}",
+                        first_line_of(&error.without_snippet().to_string())
+                    ),
                 }
             })?;
             if document.is_null() {
@@ -266,8 +287,16 @@ fn add_document(
         field,
         message,
     };
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-    let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     if api_version.starts_with("potoo.dev/") && kind == "Snapshot" {
         return add_snapshot_document(value, contents, &located);
     }
@@ -275,13 +304,25 @@ fn add_document(
         let items = match value.get("items") {
             Some(Value::Array(items)) => items.clone(),
             Some(Value::Null) | None => Vec::new(),
-            Some(_) => return Err(located(Some("items".to_string()), "must be a list".to_string())),
+            Some(_) => {
+                return Err(located(
+                    Some("items".to_string()),
+                    "must be a list".to_string(),
+                ));
+            }
         };
-        let item_kind = kind.strip_suffix("List").filter(|item_kind| !item_kind.is_empty()).map(str::to_string);
+        let item_kind = kind
+            .strip_suffix("List")
+            .filter(|item_kind| !item_kind.is_empty())
+            .map(str::to_string);
         for (index, mut item) in items.into_iter().enumerate() {
             if let (Some(item_kind), Value::Object(fields)) = (&item_kind, &mut item) {
-                fields.entry("kind").or_insert_with(|| Value::String(item_kind.clone()));
-                fields.entry("apiVersion").or_insert_with(|| Value::String(api_version.clone()));
+                fields
+                    .entry("kind")
+                    .or_insert_with(|| Value::String(item_kind.clone()));
+                fields
+                    .entry("apiVersion")
+                    .or_insert_with(|| Value::String(api_version.clone()));
             }
             let object = object_from_value(item)
                 .map_err(|error| located(Some(format!("items[{index}]")), error.to_string()))?;
@@ -303,10 +344,16 @@ fn add_snapshot_document(
     let objects = match value.get("objects") {
         Some(Value::Array(objects)) => objects.clone(),
         None | Some(Value::Null) => Vec::new(),
-        Some(_) => return Err(located(Some("objects".to_string()), "must be a list".to_string())),
+        Some(_) => {
+            return Err(located(
+                Some("objects".to_string()),
+                "must be a list".to_string(),
+            ));
+        }
     };
     for (index, item) in objects.into_iter().enumerate() {
-        let object = object_from_value(item).map_err(|error| located(Some(format!("objects[{index}]")), error.to_string()))?;
+        let object = object_from_value(item)
+            .map_err(|error| located(Some(format!("objects[{index}]")), error.to_string()))?;
         contents.objects.push(object);
     }
     if let Some(Value::Array(gaps)) = value.get("gaps") {
@@ -318,7 +365,12 @@ fn add_snapshot_document(
                 Some("timeout") => GapReason::Timeout,
                 Some("unauthorized") => GapReason::Unauthorized,
                 Some("error") => GapReason::Error,
-                _ => return Err(located(Some(format!("gaps[{index}].reason")), "must be forbidden, notFound, timeout, unauthorized or error".to_string())),
+                _ => {
+                    return Err(located(
+                        Some(format!("gaps[{index}].reason")),
+                        "must be forbidden, notFound, timeout, unauthorized or error".to_string(),
+                    ));
+                }
             };
             contents.gaps.push(Gap {
                 resource: field("resource").unwrap_or_default(),
@@ -376,15 +428,24 @@ mod tests {
     fn errors_name_file_document_and_field() {
         let error = read_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Pod\nmetadata: {}\n")
             .unwrap_err();
-        assert_eq!(error.to_string(), "`input.yaml` document 2 (line 6): missing field `metadata.name`");
+        assert_eq!(
+            error.to_string(),
+            "`input.yaml` document 2 (line 6): missing field `metadata.name`"
+        );
         let list_error = read_text(r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {}}]}"#)
             .unwrap_err();
-        assert_eq!(list_error.to_string(), "`input.yaml` document 1 field `items[0]`: missing field `metadata.name`");
+        assert_eq!(
+            list_error.to_string(),
+            "`input.yaml` document 1 field `items[0]`: missing field `metadata.name`"
+        );
     }
 
     #[test]
     fn yaml_syntax_errors_give_the_absolute_line() {
-        let error = read_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: [Pod\n").unwrap_err();
+        let error = read_text(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: [Pod\n",
+        )
+        .unwrap_err();
         assert_eq!(error.document, Some(2));
         assert!(error.line.is_some_and(|line| line >= 7), "{error}");
         assert!(error.message.starts_with("invalid YAML"), "{error}");
@@ -394,18 +455,35 @@ mod tests {
     fn directories_are_read_recursively_and_missing_paths_fail() {
         let directory = tempfile::tempdir().unwrap();
         std::fs::create_dir(directory.path().join("nested")).unwrap();
-        std::fs::write(directory.path().join("a.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n").unwrap();
-        std::fs::write(directory.path().join("nested/b.json"), r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "b"}}"#).unwrap();
+        std::fs::write(
+            directory.path().join("a.yaml"),
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n",
+        )
+        .unwrap();
+        std::fs::write(
+            directory.path().join("nested/b.json"),
+            r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "b"}}"#,
+        )
+        .unwrap();
         std::fs::write(directory.path().join("notes.txt"), "ignored").unwrap();
-        let snapshot = read_paths(&[directory.path().to_path_buf()], &mut std::io::empty()).unwrap();
-        assert_eq!(snapshot.namespace_names(), vec!["a".to_string(), "b".to_string()]);
-        let missing = read_paths(&[directory.path().join("absent.yaml")], &mut std::io::empty()).unwrap_err();
+        let snapshot =
+            read_paths(&[directory.path().to_path_buf()], &mut std::io::empty()).unwrap();
+        assert_eq!(
+            snapshot.namespace_names(),
+            vec!["a".to_string(), "b".to_string()]
+        );
+        let missing = read_paths(
+            &[directory.path().join("absent.yaml")],
+            &mut std::io::empty(),
+        )
+        .unwrap_err();
         assert!(missing.to_string().ends_with("no such file or directory"));
     }
 
     #[test]
     fn stdin_is_read_for_dash() {
-        let mut input = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-stdin\n".as_bytes();
+        let mut input =
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-stdin\n".as_bytes();
         let snapshot = read_paths(&[PathBuf::from("-")], &mut input).unwrap();
         assert!(snapshot.namespace("from-stdin").is_some());
     }

@@ -131,7 +131,13 @@ impl Gap {
             GapReason::Unauthorized => "unauthorized",
             GapReason::Error => "error",
         };
-        format!("cannot read {}{} ({}): {}", plural_kind(&self.kind), scope, reason, self.message)
+        format!(
+            "cannot read {}{} ({}): {}",
+            plural_kind(&self.kind),
+            scope,
+            reason,
+            self.message
+        )
     }
 }
 
@@ -289,9 +295,17 @@ pub fn strip_sensitive_metadata(value: &mut Value) {
 
 /// Removes the contents of Secrets and ConfigMaps, keeping only their metadata.
 pub fn strip_secret_contents(group_kind: &GroupKind, value: &mut Value) {
-    if group_kind.group.is_empty() && (group_kind.kind == "Secret" || group_kind.kind == "ConfigMap") {
+    if group_kind.group.is_empty()
+        && (group_kind.kind == "Secret" || group_kind.kind == "ConfigMap")
+    {
         if let Value::Object(fields) = value {
-            fields.retain(|key, _| key == "apiVersion" || key == "kind" || key == "metadata" || key == "type" || key == "immutable");
+            fields.retain(|key, _| {
+                key == "apiVersion"
+                    || key == "kind"
+                    || key == "metadata"
+                    || key == "type"
+                    || key == "immutable"
+            });
         }
     }
 }
@@ -336,7 +350,11 @@ pub fn object_from_value(mut value: Value) -> Result<Object, ObjectError> {
     })
 }
 
-fn required_string(value: &Value, pointer: &str, field: &'static str) -> Result<String, ObjectError> {
+fn required_string(
+    value: &Value,
+    pointer: &str,
+    field: &'static str,
+) -> Result<String, ObjectError> {
     match value.pointer(pointer) {
         None | Some(Value::Null) => Err(ObjectError::MissingField(field)),
         Some(Value::String(text)) if !text.is_empty() => Ok(text.clone()),
@@ -358,7 +376,10 @@ mod tests {
             "spec": {}
         }))
         .unwrap();
-        assert_eq!(object.group_kind(), GroupKind::new("networking.k8s.io", "NetworkPolicy"));
+        assert_eq!(
+            object.group_kind(),
+            GroupKind::new("networking.k8s.io", "NetworkPolicy")
+        );
         assert_eq!(object.namespace.as_deref(), Some("team-a"));
         assert!(object.value.pointer("/metadata/managedFields").is_none());
         assert!(object.value.pointer("/metadata/annotations").is_none());
@@ -381,12 +402,30 @@ mod tests {
     fn missing_and_mistyped_fields_are_named() {
         let cases = [
             (json!([1]), ObjectError::NotAMapping),
-            (json!({"kind": "Pod", "metadata": {"name": "a"}}), ObjectError::MissingField("apiVersion")),
-            (json!({"apiVersion": "v1", "metadata": {"name": "a"}}), ObjectError::MissingField("kind")),
-            (json!({"apiVersion": "v1", "kind": "Pod"}), ObjectError::MissingField("metadata")),
-            (json!({"apiVersion": "v1", "kind": "Pod", "metadata": {}}), ObjectError::MissingField("metadata.name")),
-            (json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": 3}}), ObjectError::NotAString("metadata.name")),
-            (json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": 1}}), ObjectError::NotAString("metadata.namespace")),
+            (
+                json!({"kind": "Pod", "metadata": {"name": "a"}}),
+                ObjectError::MissingField("apiVersion"),
+            ),
+            (
+                json!({"apiVersion": "v1", "metadata": {"name": "a"}}),
+                ObjectError::MissingField("kind"),
+            ),
+            (
+                json!({"apiVersion": "v1", "kind": "Pod"}),
+                ObjectError::MissingField("metadata"),
+            ),
+            (
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {}}),
+                ObjectError::MissingField("metadata.name"),
+            ),
+            (
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": 3}}),
+                ObjectError::NotAString("metadata.name"),
+            ),
+            (
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": 1}}),
+                ObjectError::NotAString("metadata.namespace"),
+            ),
         ];
         for (value, expected) in cases {
             assert_eq!(object_from_value(value).unwrap_err(), expected);
@@ -398,6 +437,12 @@ mod tests {
         let mut snapshot = Snapshot::default();
         snapshot.insert(object_from_value(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "x"}})).unwrap());
         assert_eq!(snapshot.namespace_names(), vec!["x".to_string()]);
-        assert_eq!(snapshot.namespace_labels("x").get("kubernetes.io/metadata.name").map(String::as_str), Some("x"));
+        assert_eq!(
+            snapshot
+                .namespace_labels("x")
+                .get("kubernetes.io/metadata.name")
+                .map(String::as_str),
+            Some("x")
+        );
     }
 }

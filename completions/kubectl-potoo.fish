@@ -1,0 +1,114 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kubectl_potoo_global_optspecs
+    string join \n kubeconfig= context= n/namespace= A/all-namespaces as= as-group= request-timeout= o/output= no-color from= detail= v/verbose h/help V/version
+end
+
+function __fish_kubectl_potoo_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kubectl_potoo_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kubectl_potoo_using_subcommand
+    set -l cmd (__fish_kubectl_potoo_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l as -d 'User to impersonate' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l request-timeout -d 'How long to wait for each server request: `30s`, `1m`, or seconds; 0 waits forever' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
+detailed\t''
+summary\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s V -l version -d 'Print version'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "query" -d 'Which constraints affect this namespace or workload, and why each one matches'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "status" -d 'Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s l -l selector -d 'Only constraints that apply to workloads whose pod labels match this selector' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l workload -d 'Only constraints that apply to this workload: KIND/NAME or NAMESPACE/KIND/NAME' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l type -d 'Only these types: NetworkIngress, NetworkEgress, Admission, ResourceLimit, MeshPolicy, MissingResource, Unknown, or `network`, `ingress`, `egress`, `quota`, `mesh` (comma-separated)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l severity -d 'Only these severities: critical, warning, info (comma-separated)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l as -d 'User to impersonate' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l request-timeout -d 'How long to wait for each server request: `30s`, `1m`, or seconds; 0 waits forever' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
+detailed\t''
+summary\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s h -l help -d 'Print help'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s V -l version -d 'Print version'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l as -d 'User to impersonate' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l request-timeout -d 'How long to wait for each server request: `30s`, `1m`, or seconds; 0 waits forever' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
+detailed\t''
+summary\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s h -l help -d 'Print help'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s V -l version -d 'Print version'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l as -d 'User to impersonate' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l request-timeout -d 'How long to wait for each server request: `30s`, `1m`, or seconds; 0 waits forever' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
+detailed\t''
+summary\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s V -l version -d 'Print version'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status completion help" -f -a "query" -d 'Which constraints affect this namespace or workload, and why each one matches'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status completion help" -f -a "status" -d 'Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
