@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::{Constraint, LabelSelector};
+use crate::model::{Constraint, LabelSelector, Scope};
 use crate::source::Snapshot;
 
 /// A workload as the index sees it: its identity, its own labels and its pods' labels.
@@ -139,163 +139,185 @@ pub struct Match<'a> {
     pub reasons: Vec<String>,
 }
 
-/// Constraints grouped for fast lookup by namespace.
+/// Constraints grouped for fast lookup: those whose scope lists literal namespaces are bucketed
+/// by namespace; the rest are evaluated against every namespace.
 pub struct Index<'a> {
     snapshot: &'a Snapshot,
-    namespaced: HashMap<&'a str, Vec<&'a Constraint>>,
-    cluster: Vec<&'a Constraint>,
+    by_namespace: HashMap<&'a str, Vec<&'a Constraint>>,
+    everywhere: Vec<&'a Constraint>,
 }
 
 impl<'a> Index<'a> {
     pub fn new(snapshot: &'a Snapshot, constraints: &'a [Constraint]) -> Index<'a> {
-        let mut namespaced: HashMap<&'a str, Vec<&'a Constraint>> = HashMap::new();
-        let mut cluster = Vec::new();
+        let mut by_namespace: HashMap<&'a str, Vec<&'a Constraint>> = HashMap::new();
+        let mut everywhere = Vec::new();
         for constraint in constraints {
-            match &constraint.source.namespace {
-                Some(namespace) => namespaced
-                    .entry(namespace.as_str())
-                    .or_default()
-                    .push(constraint),
-                None => cluster.push(constraint),
+            match &constraint.scope.namespaces {
+                Some(listed) if listed.iter().all(|name| !name.contains('*')) => {
+                    for namespace in listed {
+                        by_namespace.entry(namespace.as_str()).or_default().push(constraint);
+                    }
+                }
+                _ => everywhere.push(constraint),
             }
         }
         Index {
             snapshot,
-            namespaced,
-            cluster,
+            by_namespace,
+            everywhere,
         }
+    }
+
+    fn candidates(&self, namespace: &str) -> impl Iterator<Item = &'a Constraint> + '_ {
+        self.by_namespace
+            .get(namespace)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .chain(self.everywhere.iter())
+            .copied()
     }
 
     /// Constraints that apply somewhere in `namespace`, each with the namespace-level reason.
     pub fn for_namespace(&self, namespace: &str) -> Vec<Match<'a>> {
         let labels = self.snapshot.namespace_labels(namespace);
-        let mut matches: Vec<Match<'a>> = self
-            .namespaced
-            .get(namespace)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .map(|constraint| Match {
-                constraint,
-                reasons: vec![format!("defined in namespace `{namespace}`")],
-            })
-            .collect();
-        for constraint in &self.cluster {
-            if let Some(reason) = cluster_namespace_reason(constraint, namespace, &labels) {
-                matches.push(Match {
-                    constraint,
-                    reasons: vec![reason],
+        self.candidates(namespace)
+            .filter_map(|constraint| {
+                let scope = &constraint.scope;
+                let mut reasons = vec![namespace_reason(constraint, scope, namespace, &labels)?];
+                if !scope.any_of.is_empty() {
+                    let alternative = scope
+                        .any_of
+                        .iter()
+                        .find_map(|alternative| namespace_reason(constraint, alternative, namespace, &labels))?;
+                    reasons.push(format!("matched by one alternative: {alternative}"));
+                }
+                let excluded_whole_namespace = scope.excluded.iter().any(|exclusion| {
+                    exclusion_has_namespace_criteria(exclusion)
+                        && !exclusion_has_object_criteria(exclusion)
+                        && namespace_reason(constraint, exclusion, namespace, &labels).is_some()
                 });
-            }
-        }
-        for found in &mut matches {
-            if let Some(reason) = selector_summary(found.constraint) {
-                found.reasons.push(reason);
-            }
-        }
-        matches
+                if excluded_whole_namespace {
+                    return None;
+                }
+                reasons.push(selector_summary(scope));
+                Some(Match { constraint, reasons })
+            })
+            .collect()
     }
 
     /// Constraints that apply to one workload: namespace reason plus the selector reason.
     pub fn for_workload(&self, workload: &Workload) -> Vec<Match<'a>> {
         let labels = self.snapshot.namespace_labels(&workload.namespace);
-        let mut candidates: Vec<(&'a Constraint, String)> = self
-            .namespaced
-            .get(workload.namespace.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .map(|constraint| {
-                (
-                    *constraint,
-                    format!("defined in namespace `{}`", workload.namespace),
-                )
-            })
-            .collect();
-        for constraint in &self.cluster {
-            if let Some(reason) = cluster_namespace_reason(constraint, &workload.namespace, &labels)
-            {
-                candidates.push((constraint, reason));
-            }
-        }
-        candidates
-            .into_iter()
-            .filter_map(|(constraint, namespace_reason)| {
-                let mut reasons = vec![namespace_reason];
-                if let Some(resources) = &constraint.scope.resources {
-                    reasons.push(resource_reason(resources, workload)?);
+        self.candidates(&workload.namespace)
+            .filter_map(|constraint| {
+                let scope = &constraint.scope;
+                let mut reasons = scope_reasons(constraint, scope, workload, &labels)?;
+                if !scope.any_of.is_empty() {
+                    let alternative = scope
+                        .any_of
+                        .iter()
+                        .find_map(|alternative| scope_reasons(constraint, alternative, workload, &labels))?;
+                    reasons.push(format!("matched by one alternative: {}", alternative.join("; ")));
                 }
-                reasons.push(workload_reason(constraint, workload)?);
-                Some(Match {
-                    constraint,
-                    reasons,
-                })
+                let excluded = scope.excluded.iter().any(|exclusion| {
+                    (exclusion_has_namespace_criteria(exclusion) || exclusion_has_object_criteria(exclusion))
+                        && scope_reasons(constraint, exclusion, workload, &labels).is_some()
+                });
+                if excluded {
+                    return None;
+                }
+                Some(Match { constraint, reasons })
             })
             .collect()
     }
 }
 
-/// Why a cluster-scoped constraint applies to `namespace`, or `None` when it does not.
-pub fn cluster_namespace_reason(
+fn exclusion_has_namespace_criteria(scope: &Scope) -> bool {
+    scope.namespaces.is_some() || scope.namespace_selector.is_some() || scope.excluded_namespaces.is_some()
+}
+
+fn exclusion_has_object_criteria(scope: &Scope) -> bool {
+    scope.workload_selector.is_some() || scope.names.is_some() || scope.resources.is_some()
+}
+
+/// Every reason `scope` applies to `workload`, or `None` if some criterion fails.
+fn scope_reasons(
     constraint: &Constraint,
+    scope: &Scope,
+    workload: &Workload,
+    labels: &BTreeMap<String, String>,
+) -> Option<Vec<String>> {
+    let mut reasons = vec![namespace_reason(constraint, scope, &workload.namespace, labels)?];
+    if let Some(resources) = &scope.resources {
+        reasons.push(resource_reason(resources, workload)?);
+    }
+    if let Some(names) = &scope.names {
+        let pattern = names.iter().find(|pattern| wildcard_matches(pattern, &workload.name))?;
+        reasons.push(format!("name `{}` matches `{pattern}`", workload.name));
+    }
+    reasons.push(workload_reason(scope, workload)?);
+    Some(reasons)
+}
+
+/// Why `scope` admits `namespace`, or `None` when it does not.
+pub fn namespace_reason(
+    constraint: &Constraint,
+    scope: &Scope,
     namespace: &str,
     labels: &BTreeMap<String, String>,
 ) -> Option<String> {
-    let scope = &constraint.scope;
     if let Some(excluded) = &scope.excluded_namespaces {
-        if excluded
-            .iter()
-            .any(|pattern| glob_matches(pattern, namespace))
-        {
+        if excluded.iter().any(|pattern| glob_matches(pattern, namespace)) {
             return None;
         }
     }
+    let mut reasons = Vec::new();
     if let Some(listed) = &scope.namespaces {
-        if !listed
-            .iter()
-            .any(|pattern| glob_matches(pattern, namespace))
-        {
-            return None;
-        }
-        if scope.namespace_selector.is_none() {
-            return Some(format!("namespace `{namespace}` is listed"));
+        let pattern = listed.iter().find(|pattern| glob_matches(pattern, namespace))?;
+        if constraint.source.namespace.as_deref() == Some(namespace) && listed.len() == 1 {
+            reasons.push(format!("defined in namespace `{namespace}`"));
+        } else if pattern == namespace {
+            reasons.push(format!("namespace `{namespace}` is listed"));
+        } else {
+            reasons.push(format!("namespace `{namespace}` matches `{pattern}`"));
         }
     }
     match &scope.namespace_selector {
-        Some(selector) if selector.is_empty() => {
-            Some("namespaceSelector is empty: every namespace".to_string())
+        Some(selector) if selector.is_empty() => reasons.push("namespaceSelector is empty: every namespace".to_string()),
+        Some(selector) => {
+            let why = selector.explain_match(labels)?;
+            reasons.push(format!("namespaceSelector `{selector}` matched namespace `{namespace}` ({why})"));
         }
-        Some(selector) => selector.explain_match(labels).map(|why| {
-            format!("namespaceSelector `{selector}` matched namespace `{namespace}` ({why})")
-        }),
-        None => Some("cluster-wide: every namespace".to_string()),
+        None => {}
+    }
+    if reasons.is_empty() {
+        reasons.push("cluster-wide: every namespace".to_string());
+    }
+    let joined = reasons.join(", ");
+    Some(match &scope.note {
+        Some(note) => format!("{note}; {joined}"),
+        None => joined,
+    })
+}
+
+fn selector_summary(scope: &Scope) -> String {
+    match &scope.workload_selector {
+        None => "no selector: all pods in namespace".to_string(),
+        Some(selector) if selector.is_empty() => "empty selector: all pods in namespace".to_string(),
+        Some(selector) => format!("selects pods with `{selector}`"),
     }
 }
 
-fn selector_summary(constraint: &Constraint) -> Option<String> {
-    match &constraint.scope.workload_selector {
+fn workload_reason(scope: &Scope, workload: &Workload) -> Option<String> {
+    match &scope.workload_selector {
         None => Some("no selector: all pods in namespace".to_string()),
-        Some(selector) if selector.is_empty() => {
-            Some("empty selector: all pods in namespace".to_string())
-        }
-        Some(selector) => Some(format!("selects pods with `{selector}`")),
-    }
-}
-
-fn workload_reason(constraint: &Constraint, workload: &Workload) -> Option<String> {
-    match &constraint.scope.workload_selector {
-        None => Some("no selector: all pods in namespace".to_string()),
-        Some(selector) if selector.is_empty() => {
-            Some("empty selector: all pods in namespace".to_string())
-        }
+        Some(selector) if selector.is_empty() => Some("empty selector: all pods in namespace".to_string()),
         Some(selector) => match selector.explain_match(&workload.pod_labels) {
             Some(why) => Some(format!("selector `{selector}` matched pod labels ({why})")),
-            None => selector.explain_match(&workload.labels).map(|why| {
-                format!(
-                    "selector `{selector}` matched {} labels ({why})",
-                    workload.kind
-                )
-            }),
+            None => selector
+                .explain_match(&workload.labels)
+                .map(|why| format!("selector `{selector}` matched {} labels ({why})", workload.kind)),
         },
     }
 }
@@ -306,10 +328,11 @@ fn resource_reason(resources: &[String], workload: &Workload) -> Option<String> 
     let own = workload.resource();
     let own_group = own.rsplit_once('/').map(|(group, _)| group).unwrap_or("");
     resources.iter().find_map(|resource| {
-        let covers_pods = matches!(resource.as_str(), "*" | "*/*" | "pods");
+        let covers_pods = matches!(resource.as_str(), "*" | "*/*" | "pods" | "Pod");
         let covers_own = resource == &own
             || resource == &format!("*/{}", own.rsplit('/').next().unwrap_or_default())
-            || (!own_group.is_empty() && resource == &format!("{own_group}/*"));
+            || (!own_group.is_empty() && resource == &format!("{own_group}/*"))
+            || resource.eq_ignore_ascii_case(&workload.kind);
         if covers_own {
             Some(format!("rules cover `{resource}`"))
         } else if covers_pods {
@@ -320,13 +343,34 @@ fn resource_reason(resources: &[String], workload: &Workload) -> Option<String> 
     })
 }
 
-/// Namespace globs as Gatekeeper uses them: a trailing or leading `*`.
-pub fn glob_matches(pattern: &str, name: &str) -> bool {
-    match (pattern.strip_suffix('*'), pattern.strip_prefix('*')) {
-        (Some(prefix), _) => name.starts_with(prefix),
-        (_, Some(suffix)) => name.ends_with(suffix),
-        _ => pattern == name,
+/// `*` and `?` wildcards, as Kyverno matches names.
+pub fn wildcard_matches(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    let (mut pattern_index, mut text_index) = (0, 0);
+    let (mut star, mut star_text) = (None, 0);
+    while text_index < text.len() {
+        if pattern_index < pattern.len() && (pattern[pattern_index] == '?' || pattern[pattern_index] == text[text_index]) {
+            pattern_index += 1;
+            text_index += 1;
+        } else if pattern_index < pattern.len() && pattern[pattern_index] == '*' {
+            star = Some(pattern_index);
+            star_text = text_index;
+            pattern_index += 1;
+        } else if let Some(star_index) = star {
+            pattern_index = star_index + 1;
+            star_text += 1;
+            text_index = star_text;
+        } else {
+            return false;
+        }
     }
+    pattern[pattern_index..].iter().all(|character| *character == '*')
+}
+
+/// Namespace globs as Gatekeeper and Kyverno use them (`kube-*`, `*-system`, `team-?`).
+pub fn glob_matches(pattern: &str, name: &str) -> bool {
+    wildcard_matches(pattern, name)
 }
 
 /// Workloads in `namespace` whose pod labels a `-l` selector matches.
@@ -339,4 +383,18 @@ pub fn workloads_matching(
         .into_iter()
         .filter(|workload| selector.matches(&workload.pod_labels))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        let cases = [("kube-*", "kube-system", true), ("*-system", "kube-system", true), ("team-?", "team-a", true),
+            ("team-?", "team-ab", false), ("*", "", true), ("a*b*c", "aXbYc", true), ("a*b*c", "aXbY", false), ("exact", "exact", true)];
+        for (pattern, text, expected) in cases {
+            assert_eq!(wildcard_matches(pattern, text), expected, "{pattern} {text}");
+        }
+    }
 }

@@ -182,6 +182,20 @@ pub struct Scope {
     pub resources: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operations: Option<Vec<String>>,
+    /// Object names the constraint concerns, with `*`/`?` wildcards (Kyverno `names`, Gatekeeper `name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<String>>,
+    /// Alternatives: the constraint applies only where at least one of these also matches
+    /// (Kyverno `match.any`). Empty: no alternatives to satisfy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub any_of: Vec<Scope>,
+    /// Exclusions: the constraint does not apply where any of these matches (Kyverno `exclude`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<Scope>,
+    /// Why the scope applies, in words, when the generic reasons would mislead
+    /// ("mesh-wide: defined in the root namespace `istio-system`").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A normalized constraint. `id` is `<kind>/<namespace>/<name>#<rule>`, stable and unique.
