@@ -155,7 +155,10 @@ impl<'a> Index<'a> {
             match &constraint.scope.namespaces {
                 Some(listed) if listed.iter().all(|name| !name.contains('*')) => {
                     for namespace in listed {
-                        by_namespace.entry(namespace.as_str()).or_default().push(constraint);
+                        by_namespace
+                            .entry(namespace.as_str())
+                            .or_default()
+                            .push(constraint);
                     }
                 }
                 _ => everywhere.push(constraint),
@@ -186,10 +189,9 @@ impl<'a> Index<'a> {
                 let scope = &constraint.scope;
                 let mut reasons = vec![namespace_reason(constraint, scope, namespace, &labels)?];
                 if !scope.any_of.is_empty() {
-                    let alternative = scope
-                        .any_of
-                        .iter()
-                        .find_map(|alternative| namespace_reason(constraint, alternative, namespace, &labels))?;
+                    let alternative = scope.any_of.iter().find_map(|alternative| {
+                        namespace_reason(constraint, alternative, namespace, &labels)
+                    })?;
                     reasons.push(format!("matched by one alternative: {alternative}"));
                 }
                 let excluded_whole_namespace = scope.excluded.iter().any(|exclusion| {
@@ -201,7 +203,10 @@ impl<'a> Index<'a> {
                     return None;
                 }
                 reasons.push(selector_summary(scope));
-                Some(Match { constraint, reasons })
+                Some(Match {
+                    constraint,
+                    reasons,
+                })
             })
             .collect()
     }
@@ -214,27 +219,35 @@ impl<'a> Index<'a> {
                 let scope = &constraint.scope;
                 let mut reasons = scope_reasons(constraint, scope, workload, &labels)?;
                 if !scope.any_of.is_empty() {
-                    let alternative = scope
-                        .any_of
-                        .iter()
-                        .find_map(|alternative| scope_reasons(constraint, alternative, workload, &labels))?;
-                    reasons.push(format!("matched by one alternative: {}", alternative.join("; ")));
+                    let alternative = scope.any_of.iter().find_map(|alternative| {
+                        scope_reasons(constraint, alternative, workload, &labels)
+                    })?;
+                    reasons.push(format!(
+                        "matched by one alternative: {}",
+                        alternative.join("; ")
+                    ));
                 }
                 let excluded = scope.excluded.iter().any(|exclusion| {
-                    (exclusion_has_namespace_criteria(exclusion) || exclusion_has_object_criteria(exclusion))
+                    (exclusion_has_namespace_criteria(exclusion)
+                        || exclusion_has_object_criteria(exclusion))
                         && scope_reasons(constraint, exclusion, workload, &labels).is_some()
                 });
                 if excluded {
                     return None;
                 }
-                Some(Match { constraint, reasons })
+                Some(Match {
+                    constraint,
+                    reasons,
+                })
             })
             .collect()
     }
 }
 
 fn exclusion_has_namespace_criteria(scope: &Scope) -> bool {
-    scope.namespaces.is_some() || scope.namespace_selector.is_some() || scope.excluded_namespaces.is_some()
+    scope.namespaces.is_some()
+        || scope.namespace_selector.is_some()
+        || scope.excluded_namespaces.is_some()
 }
 
 fn exclusion_has_object_criteria(scope: &Scope) -> bool {
@@ -248,12 +261,19 @@ fn scope_reasons(
     workload: &Workload,
     labels: &BTreeMap<String, String>,
 ) -> Option<Vec<String>> {
-    let mut reasons = vec![namespace_reason(constraint, scope, &workload.namespace, labels)?];
+    let mut reasons = vec![namespace_reason(
+        constraint,
+        scope,
+        &workload.namespace,
+        labels,
+    )?];
     if let Some(resources) = &scope.resources {
         reasons.push(resource_reason(resources, workload)?);
     }
     if let Some(names) = &scope.names {
-        let pattern = names.iter().find(|pattern| wildcard_matches(pattern, &workload.name))?;
+        let pattern = names
+            .iter()
+            .find(|pattern| wildcard_matches(pattern, &workload.name))?;
         reasons.push(format!("name `{}` matches `{pattern}`", workload.name));
     }
     reasons.push(workload_reason(scope, workload)?);
@@ -267,14 +287,18 @@ pub fn namespace_reason(
     namespace: &str,
     labels: &BTreeMap<String, String>,
 ) -> Option<String> {
-    if let Some(excluded) = &scope.excluded_namespaces {
-        if excluded.iter().any(|pattern| glob_matches(pattern, namespace)) {
-            return None;
-        }
+    if let Some(excluded) = &scope.excluded_namespaces
+        && excluded
+            .iter()
+            .any(|pattern| glob_matches(pattern, namespace))
+    {
+        return None;
     }
     let mut reasons = Vec::new();
     if let Some(listed) = &scope.namespaces {
-        let pattern = listed.iter().find(|pattern| glob_matches(pattern, namespace))?;
+        let pattern = listed
+            .iter()
+            .find(|pattern| glob_matches(pattern, namespace))?;
         if constraint.source.namespace.as_deref() == Some(namespace) && listed.len() == 1 {
             reasons.push(format!("defined in namespace `{namespace}`"));
         } else if pattern == namespace {
@@ -284,10 +308,14 @@ pub fn namespace_reason(
         }
     }
     match &scope.namespace_selector {
-        Some(selector) if selector.is_empty() => reasons.push("namespaceSelector is empty: every namespace".to_string()),
+        Some(selector) if selector.is_empty() => {
+            reasons.push("namespaceSelector is empty: every namespace".to_string())
+        }
         Some(selector) => {
             let why = selector.explain_match(labels)?;
-            reasons.push(format!("namespaceSelector `{selector}` matched namespace `{namespace}` ({why})"));
+            reasons.push(format!(
+                "namespaceSelector `{selector}` matched namespace `{namespace}` ({why})"
+            ));
         }
         None => {}
     }
@@ -304,7 +332,9 @@ pub fn namespace_reason(
 fn selector_summary(scope: &Scope) -> String {
     match &scope.workload_selector {
         None => "no selector: all pods in namespace".to_string(),
-        Some(selector) if selector.is_empty() => "empty selector: all pods in namespace".to_string(),
+        Some(selector) if selector.is_empty() => {
+            "empty selector: all pods in namespace".to_string()
+        }
         Some(selector) => format!("selects pods with `{selector}`"),
     }
 }
@@ -312,12 +342,17 @@ fn selector_summary(scope: &Scope) -> String {
 fn workload_reason(scope: &Scope, workload: &Workload) -> Option<String> {
     match &scope.workload_selector {
         None => Some("no selector: all pods in namespace".to_string()),
-        Some(selector) if selector.is_empty() => Some("empty selector: all pods in namespace".to_string()),
+        Some(selector) if selector.is_empty() => {
+            Some("empty selector: all pods in namespace".to_string())
+        }
         Some(selector) => match selector.explain_match(&workload.pod_labels) {
             Some(why) => Some(format!("selector `{selector}` matched pod labels ({why})")),
-            None => selector
-                .explain_match(&workload.labels)
-                .map(|why| format!("selector `{selector}` matched {} labels ({why})", workload.kind)),
+            None => selector.explain_match(&workload.labels).map(|why| {
+                format!(
+                    "selector `{selector}` matched {} labels ({why})",
+                    workload.kind
+                )
+            }),
         },
     }
 }
@@ -350,7 +385,9 @@ pub fn wildcard_matches(pattern: &str, text: &str) -> bool {
     let (mut pattern_index, mut text_index) = (0, 0);
     let (mut star, mut star_text) = (None, 0);
     while text_index < text.len() {
-        if pattern_index < pattern.len() && (pattern[pattern_index] == '?' || pattern[pattern_index] == text[text_index]) {
+        if pattern_index < pattern.len()
+            && (pattern[pattern_index] == '?' || pattern[pattern_index] == text[text_index])
+        {
             pattern_index += 1;
             text_index += 1;
         } else if pattern_index < pattern.len() && pattern[pattern_index] == '*' {
@@ -365,7 +402,9 @@ pub fn wildcard_matches(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    pattern[pattern_index..].iter().all(|character| *character == '*')
+    pattern[pattern_index..]
+        .iter()
+        .all(|character| *character == '*')
 }
 
 /// Namespace globs as Gatekeeper and Kyverno use them (`kube-*`, `*-system`, `team-?`).
@@ -391,10 +430,22 @@ mod tests {
 
     #[test]
     fn wildcards() {
-        let cases = [("kube-*", "kube-system", true), ("*-system", "kube-system", true), ("team-?", "team-a", true),
-            ("team-?", "team-ab", false), ("*", "", true), ("a*b*c", "aXbYc", true), ("a*b*c", "aXbY", false), ("exact", "exact", true)];
+        let cases = [
+            ("kube-*", "kube-system", true),
+            ("*-system", "kube-system", true),
+            ("team-?", "team-a", true),
+            ("team-?", "team-ab", false),
+            ("*", "", true),
+            ("a*b*c", "aXbYc", true),
+            ("a*b*c", "aXbY", false),
+            ("exact", "exact", true),
+        ];
         for (pattern, text, expected) in cases {
-            assert_eq!(wildcard_matches(pattern, text), expected, "{pattern} {text}");
+            assert_eq!(
+                wildcard_matches(pattern, text),
+                expected,
+                "{pattern} {text}"
+            );
         }
     }
 }

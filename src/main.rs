@@ -40,8 +40,9 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 /// `-v` shows potoo's info logs, `-vv` debug logs including kube's requests; RUST_LOG overrides.
 fn init_logging(verbose: u8) {
     let default = match verbose {
-        0 => "error",
-        1 => "potoo=info,warn",
+        // kube logs every 5xx (a broken aggregated API) at error level; potoo reports those as gaps.
+        0 => "error,kube_client=off",
+        1 => "potoo=info,kube_client=error,warn",
         _ => "potoo=debug,kube=debug,info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -248,6 +248,14 @@ pub enum Details {
     ResourceQuota(ResourceQuotaDetails),
     LimitRange(LimitRangeDetails),
     Webhook(WebhookDetails),
+    Cilium(super::details::cilium::CiliumDetails),
+    AdminNetworkPolicy(super::details::adminnetworkpolicy::AdminNetworkPolicyDetails),
+    Gatekeeper(super::details::gatekeeper::GatekeeperDetails),
+    Kyverno(super::details::kyverno::KyvernoDetails),
+    Istio(super::details::istio::IstioDetails),
+    AdmissionPolicy(super::details::admissionpolicy::AdmissionPolicyDetails),
+    PodSecurity(super::details::podsecurity::PodSecurityDetails),
+    PolicyReport(super::details::policyreport::PolicyReportDetails),
     Generic(GenericDetails),
 }
 

@@ -1,6 +1,7 @@
 //! The domain model shared by adapters, index, engines and renderers.
 
 pub mod constraint;
+pub mod details;
 pub mod report;
 pub mod selector;
 

@@ -14,12 +14,7 @@ fn new_table(options: RenderOptions, header: &[&str]) -> Table {
     } else {
         table.force_no_tty();
     }
-    table.set_header(
-        header
-            .iter()
-            .map(|title| Cell::new(title))
-            .collect::<Vec<_>>(),
-    );
+    table.set_header(header.iter().map(Cell::new).collect::<Vec<_>>());
     table
 }
 

@@ -124,13 +124,16 @@ impl Gap {
             Some(namespace) => format!(" in namespace `{namespace}`"),
             None => String::new(),
         };
-        let reason = match self.reason {
-            GapReason::Forbidden => "forbidden",
-            GapReason::NotFound => "not found",
-            GapReason::Timeout => "timed out",
-            GapReason::Unauthorized => "unauthorized",
-            GapReason::Error => "error",
-        };
+        if self.kind == "APIResourceList" {
+            return format!(
+                "cannot discover `{}`{} ({}): {}",
+                self.resource,
+                scope,
+                gap_reason_word(self.reason),
+                self.message
+            );
+        }
+        let reason = gap_reason_word(self.reason);
         format!(
             "cannot read {}{} ({}): {}",
             plural_kind(&self.kind),
@@ -138,6 +141,16 @@ impl Gap {
             reason,
             self.message
         )
+    }
+}
+
+fn gap_reason_word(reason: GapReason) -> &'static str {
+    match reason {
+        GapReason::Forbidden => "forbidden",
+        GapReason::NotFound => "not found",
+        GapReason::Timeout => "timed out",
+        GapReason::Unauthorized => "unauthorized",
+        GapReason::Error => "error",
     }
 }
 
@@ -259,10 +272,10 @@ impl Snapshot {
         let mut names: std::collections::BTreeSet<String> =
             self.namespaces.keys().cloned().collect();
         for object in &self.objects {
-            if let Some(namespace) = &object.namespace {
-                if !names.contains(namespace) {
-                    names.insert(namespace.clone());
-                }
+            if let Some(namespace) = &object.namespace
+                && !names.contains(namespace)
+            {
+                names.insert(namespace.clone());
             }
         }
         names.into_iter().collect()
@@ -295,18 +308,15 @@ pub fn strip_sensitive_metadata(value: &mut Value) {
 
 /// Removes the contents of Secrets and ConfigMaps, keeping only their metadata.
 pub fn strip_secret_contents(group_kind: &GroupKind, value: &mut Value) {
-    if group_kind.group.is_empty()
-        && (group_kind.kind == "Secret" || group_kind.kind == "ConfigMap")
-    {
-        if let Value::Object(fields) = value {
-            fields.retain(|key, _| {
-                key == "apiVersion"
-                    || key == "kind"
-                    || key == "metadata"
-                    || key == "type"
-                    || key == "immutable"
-            });
-        }
+    let is_secret_or_config_map = group_kind.group.is_empty()
+        && (group_kind.kind == "Secret" || group_kind.kind == "ConfigMap");
+    if is_secret_or_config_map && let Value::Object(fields) = value {
+        fields.retain(|key, _| {
+            matches!(
+                key.as_str(),
+                "apiVersion" | "kind" | "metadata" | "type" | "immutable"
+            )
+        });
     }
 }
 
