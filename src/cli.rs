@@ -83,6 +83,8 @@ pub enum OutputFormat {
     Wide,
     Json,
     Yaml,
+    /// np-guard netpol-analyzer's `src => dst : conns` lines (reach only)
+    Connlist,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, serde::Serialize)]
@@ -99,6 +101,9 @@ pub enum Command {
     Query(QueryArgs),
     /// Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable
     Status,
+    /// Is this traffic allowed; which policy and rule decides each side
+    #[command(hide = true)]
+    Reach(ReachArgs),
     /// Print a shell completion script
     Completion {
         #[arg(value_enum)]
@@ -124,6 +129,21 @@ pub struct QueryArgs {
     /// Only these severities: critical, warning, info (comma-separated)
     #[arg(long, value_name = "SEVERITY", value_delimiter = ',')]
     pub severity: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReachArgs {
+    /// The source: KIND/NAME, NAMESPACE/KIND/NAME, `ns:NAMESPACE`, an IP or a CIDR
+    #[arg(value_name = "SOURCE", required_unless_present = "all")]
+    pub source: Option<String>,
+
+    /// The destination, optionally with `:PORT` or `:PORT/PROTO` (a named port is resolved on the destination)
+    #[arg(value_name = "DESTINATION", required_unless_present = "all")]
+    pub destination: Option<String>,
+
+    /// Connectivity of every workload in scope (-n NS or -A)
+    #[arg(long, conflicts_with_all = ["source", "destination"])]
+    pub all: bool,
 }
 
 /// kubectl's `--request-timeout`: `0`, a number of seconds, or a number with `s`, `m`, `h`.

@@ -29,7 +29,9 @@ fn assert_subset(expected: &Value, actual: &Value, path: &str) -> Result<(), Str
                     actual_items.len()
                 ));
             }
-            for (index, (expected_item, actual_item)) in expected_items.iter().zip(actual_items).enumerate() {
+            for (index, (expected_item, actual_item)) in
+                expected_items.iter().zip(actual_items).enumerate()
+            {
                 assert_subset(expected_item, actual_item, &format!("{path}[{index}]"))?;
             }
             Ok(())
@@ -56,11 +58,21 @@ fn run_case_file(path: &Path) -> Vec<String> {
                 failures.push(format!("{}: {name}: {problem}", path.display()));
             }
         }
-        let diagnostics: Vec<String> = output.diagnostics.iter().map(|diagnostic| diagnostic.message.clone()).collect();
+        let diagnostics: Vec<String> = output
+            .diagnostics
+            .iter()
+            .map(|diagnostic| diagnostic.message.clone())
+            .collect();
         let expected_diagnostics: Vec<String> = case
             .get("diagnostics")
             .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         if diagnostics != expected_diagnostics {
             failures.push(format!(
@@ -78,10 +90,22 @@ fn adapter_cases() {
     let mut files: Vec<_> = std::fs::read_dir(&directory)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "yaml"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "yaml")
+        })
         .collect();
     files.sort();
-    assert!(files.len() >= 4, "expected case files in {}", directory.display());
+    assert!(
+        files.len() >= 4,
+        "expected case files in {}",
+        directory.display()
+    );
     let failures: Vec<String> = files.iter().flat_map(|file| run_case_file(file)).collect();
-    assert!(failures.is_empty(), "{} failing adapter cases:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing adapter cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -2,6 +2,7 @@
 
 pub mod completion;
 pub mod query;
+pub mod reach;
 pub mod status;
 
 use std::io::IsTerminal;
@@ -109,4 +110,12 @@ pub fn notes(global: &GlobalOptions, snapshot: &Snapshot, adapted: &AdapterOutpu
         }
     }
     notes
+}
+
+/// The error for an `-o` format a command does not produce.
+pub fn unsupported_output(command: &str, format: OutputFormat) -> anyhow::Error {
+    let name = clap::ValueEnum::to_possible_value(&format)
+        .map(|value| value.get_name().to_string())
+        .unwrap_or_default();
+    anyhow::anyhow!("`{command}` cannot write `-o {name}`")
 }

@@ -17,6 +17,7 @@ pub async fn run(global: &GlobalOptions, args: &QueryArgs) -> anyhow::Result<Com
     let stdout = match global.output {
         OutputFormat::Json => render::json::render(&result)?,
         OutputFormat::Yaml => render::yaml::render(&result)?,
+        OutputFormat::Connlist => return Err(super::unsupported_output("query", global.output)),
         OutputFormat::Table | OutputFormat::Wide => {
             render::table::query(&result, global.render_options())
         }

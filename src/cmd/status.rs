@@ -13,6 +13,7 @@ pub async fn run(global: &GlobalOptions) -> anyhow::Result<CommandOutput> {
     let stdout = match global.output {
         OutputFormat::Json => render::json::render(&result)?,
         OutputFormat::Yaml => render::yaml::render(&result)?,
+        OutputFormat::Connlist => return Err(super::unsupported_output("status", global.output)),
         OutputFormat::Table | OutputFormat::Wide => {
             render::table::status(&result, global.render_options())
         }
