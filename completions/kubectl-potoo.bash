@@ -25,6 +25,9 @@ _kubectl__potoo() {
             kubectl__potoo,query)
                 cmd="kubectl__potoo__subcmd__query"
                 ;;
+            kubectl__potoo,reach)
+                cmd="kubectl__potoo__subcmd__reach"
+                ;;
             kubectl__potoo,status)
                 cmd="kubectl__potoo__subcmd__status"
                 ;;
@@ -37,6 +40,9 @@ _kubectl__potoo() {
             kubectl__potoo__subcmd__help,query)
                 cmd="kubectl__potoo__subcmd__help__subcmd__query"
                 ;;
+            kubectl__potoo__subcmd__help,reach)
+                cmd="kubectl__potoo__subcmd__help__subcmd__reach"
+                ;;
             kubectl__potoo__subcmd__help,status)
                 cmd="kubectl__potoo__subcmd__help__subcmd__status"
                 ;;
@@ -47,7 +53,7 @@ _kubectl__potoo() {
 
     case "${cmd}" in
         kubectl__potoo)
-            opts="-n -A -o -v -h -V --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version query status completion help"
+            opts="-n -A -o -v -h -V --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version query status reach completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -82,11 +88,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -140,11 +146,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -163,7 +169,7 @@ _kubectl__potoo() {
             return 0
             ;;
         kubectl__subcmd__potoo__subcmd__help)
-            opts="query status completion help"
+            opts="query status reach completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -205,6 +211,20 @@ _kubectl__potoo() {
             return 0
             ;;
         kubectl__subcmd__potoo__subcmd__help__subcmd__query)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__potoo__subcmd__help__subcmd__reach)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -288,11 +308,69 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --detail)
+                    COMPREPLY=($(compgen -W "full detailed summary" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__potoo__subcmd__reach)
+            opts="-n -A -o -v -h -V --all --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -346,11 +424,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
                     return 0
                     ;;
                 --from)

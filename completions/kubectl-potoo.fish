@@ -33,7 +33,8 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l request-tim
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
-yaml\t''"
+yaml\t''
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -45,6 +46,7 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s h -l help -
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "query" -d 'Which constraints affect this namespace or workload, and why each one matches'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "status" -d 'Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "reach" -d 'Is this traffic allowed; which policy and rule decides each side'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s l -l selector -d 'Only constraints that apply to workloads whose pod labels match this selector' -r
@@ -60,7 +62,8 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l re
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
-yaml\t''"
+yaml\t''
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -68,7 +71,7 @@ summary\t''"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s A -l all-namespaces -d 'Every namespace'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s h -l help -d 'Print help'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s V -l version -d 'Print version'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
@@ -79,7 +82,8 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l r
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
-yaml\t''"
+yaml\t''
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -87,8 +91,29 @@ summary\t''"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s A -l all-namespaces -d 'Every namespace'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s h -l help -d 'Print help'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s V -l version -d 'Print version'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l as -d 'User to impersonate' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l request-timeout -d 'How long to wait for each server request: `30s`, `1m`, or seconds; 0 waits forever' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
+detailed\t''
+summary\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l all -d 'Connectivity of every workload in scope (-n NS or -A)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -s V -l version -d 'Print version'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
@@ -98,7 +123,8 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" 
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
-yaml\t''"
+yaml\t''
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -106,9 +132,10 @@ summary\t''"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s A -l all-namespaces -d 'Every namespace'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status completion help" -f -a "query" -d 'Which constraints affect this namespace or workload, and why each one matches'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status completion help" -f -a "status" -d 'Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status reach completion help" -f -a "query" -d 'Which constraints affect this namespace or workload, and why each one matches'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status reach completion help" -f -a "status" -d 'Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status reach completion help" -f -a "reach" -d 'Is this traffic allowed; which policy and rule decides each side'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status reach completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status reach completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -337,3 +337,62 @@ fn completion_scripts_are_generated_and_committed_ones_are_current() {
         );
     }
 }
+
+#[test]
+fn detail_levels_hide_other_namespaces_and_rule_bodies() {
+    let full = stdout_of(&["query", "-A", "--from", SMALL, "-o", "json"]);
+    for needle in [
+        "default-deny",
+        "allow-web",
+        "8080",
+        "app=client",
+        "validationFailureAction",
+    ] {
+        assert!(full.contains(needle), "full output should contain {needle}");
+    }
+    let detailed = stdout_of(&[
+        "query", "-A", "--from", SMALL, "-o", "json", "--detail", "detailed",
+    ]);
+    assert!(
+        !detailed.contains("validationFailureAction"),
+        "rule bodies must be hidden by detailed"
+    );
+    assert!(
+        !detailed.contains("app=client"),
+        "other namespaces' selectors must be hidden by detailed"
+    );
+    assert!(detailed.contains("default-deny"), "detailed keeps names");
+
+    let summary = stdout_of(&[
+        "query", "-A", "--from", SMALL, "-o", "json", "--detail", "summary",
+    ]);
+    for needle in [
+        "default-deny",
+        "allow-web",
+        "\"compute\"",
+        "container-limits",
+        "8080",
+        "app=client",
+        "app=web",
+        "TCP",
+        "validationFailureAction",
+    ] {
+        assert!(!summary.contains(needle), "summary output leaks {needle}");
+    }
+    let document: Value = serde_json::from_str(&summary).unwrap();
+    assert!(
+        document["constraints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["source"]["name"] == "NetworkPolicy (NetworkIngress)")
+    );
+
+    let own = stdout_of(&[
+        "query", "-n", "team-a", "--from", SMALL, "-o", "json", "--detail", "summary",
+    ]);
+    assert!(
+        own.contains("allow-web") && own.contains("8080"),
+        "the user's own namespace stays visible"
+    );
+}

@@ -57,6 +57,19 @@ impl GlobalOptions {
         ))
     }
 
+    /// The user's own namespace for `--detail`: `-n`, else the context's (live) or `default`.
+    pub async fn own_namespace(&self) -> String {
+        if let Some(namespace) = &self.namespace {
+            return namespace.clone();
+        }
+        if self.is_offline() {
+            return "default".to_string();
+        }
+        live::context_namespace(&self.live_options())
+            .await
+            .unwrap_or_else(|_| "default".to_string())
+    }
+
     pub fn render_options(&self) -> RenderOptions {
         let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
         RenderOptions {

@@ -13,7 +13,12 @@ pub async fn run(global: &GlobalOptions, args: &QueryArgs) -> anyhow::Result<Com
     let request = request(global, args).await?;
     let snapshot = super::load_snapshot(global, &request.scope).await?;
     let adapted = super::adapt(&snapshot);
-    let result = query(&snapshot, &adapted, &request)?;
+    let mut result = query(&snapshot, &adapted, &request)?;
+    let own_namespace = match &request.scope {
+        crate::source::NamespaceScope::One(namespace) => namespace.clone(),
+        crate::source::NamespaceScope::All => global.own_namespace().await,
+    };
+    crate::privacy::redact_query(&mut result, global.detail, &own_namespace);
     let stdout = match global.output {
         OutputFormat::Json => render::json::render(&result)?,
         OutputFormat::Yaml => render::yaml::render(&result)?,

@@ -257,6 +257,9 @@ pub enum Details {
     PodSecurity(super::details::podsecurity::PodSecurityDetails),
     PolicyReport(super::details::policyreport::PolicyReportDetails),
     Generic(GenericDetails),
+    /// Details after `--detail` redaction: what is left of the family's fields.
+    #[serde(untagged)]
+    Redacted(Value),
 }
 
 #[derive(Debug, Clone, Serialize)]
