@@ -396,3 +396,15 @@ fn detail_levels_hide_other_namespaces_and_rule_bodies() {
         "the user's own namespace stays visible"
     );
 }
+
+#[test]
+fn krew_manifest_names_the_binary_and_the_crate_version() {
+    let text = std::fs::read_to_string(format!("{}/krew/potoo.yaml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let manifest: Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(manifest["kind"], "Plugin");
+    assert_eq!(manifest["spec"]["version"], format!("v{}", env!("CARGO_PKG_VERSION")));
+    for platform in manifest["spec"]["platforms"].as_array().unwrap() {
+        assert_eq!(platform["bin"], "kubectl-potoo");
+        assert_eq!(platform["sha256"].as_str().unwrap().len(), 64);
+    }
+}
