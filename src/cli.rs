@@ -101,6 +101,9 @@ pub enum Command {
     Query(QueryArgs),
     /// Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable
     Status,
+    /// Would these manifests be admitted; what blocks or warns, by which rule, at which field
+    #[command(hide = true)]
+    Check(CheckArgs),
     /// Is this traffic allowed; which policy and rule decides each side
     #[command(hide = true)]
     Reach(ReachArgs),
@@ -129,6 +132,13 @@ pub struct QueryArgs {
     /// Only these severities: critical, warning, info (comma-separated)
     #[arg(long, value_name = "SEVERITY", value_delimiter = ',')]
     pub severity: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Manifests to check: files, directories (recursive) or `-` for stdin (repeatable)
+    #[arg(short = 'f', long = "filename", value_name = "FILE|DIR|-", required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,5 +1,6 @@
 //! Subcommand glue: build the Source, call an engine, render. Shared helpers live here.
 
+pub mod check;
 pub mod completion;
 pub mod query;
 pub mod reach;
