@@ -301,8 +301,12 @@ fn add_document(
         return add_snapshot_document(value, contents, &located);
     }
     if kind == "List" || (kind.ends_with("List") && value.get("items").is_some()) {
-        let items = match value.get("items") {
-            Some(Value::Array(items)) => items.clone(),
+        let mut value = value;
+        let items = match value
+            .as_object_mut()
+            .and_then(|fields| fields.remove("items"))
+        {
+            Some(Value::Array(items)) => items,
             Some(Value::Null) | None => Vec::new(),
             Some(_) => {
                 return Err(located(
@@ -315,6 +319,7 @@ fn add_document(
             .strip_suffix("List")
             .filter(|item_kind| !item_kind.is_empty())
             .map(str::to_string);
+        contents.objects.reserve(items.len());
         for (index, mut item) in items.into_iter().enumerate() {
             if let (Some(item_kind), Value::Object(fields)) = (&item_kind, &mut item) {
                 fields
@@ -341,8 +346,12 @@ fn add_snapshot_document(
     contents: &mut Contents,
     located: &dyn Fn(Option<String>, String) -> FilesError,
 ) -> Result<(), FilesError> {
-    let objects = match value.get("objects") {
-        Some(Value::Array(objects)) => objects.clone(),
+    let mut value = value;
+    let objects = match value
+        .as_object_mut()
+        .and_then(|fields| fields.remove("objects"))
+    {
+        Some(Value::Array(objects)) => objects,
         None | Some(Value::Null) => Vec::new(),
         Some(_) => {
             return Err(located(
