@@ -107,6 +107,8 @@ pub enum Command {
     /// Is this traffic allowed; which policy and rule decides each side
     #[command(hide = true)]
     Reach(ReachArgs),
+    /// Write the cluster state potoo reads (objects and gaps) as one document, for --from
+    Snapshot,
     /// Print a shell completion script
     Completion {
         #[arg(value_enum)]
@@ -137,7 +139,12 @@ pub struct QueryArgs {
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// Manifests to check: files, directories (recursive) or `-` for stdin (repeatable)
-    #[arg(short = 'f', long = "filename", value_name = "FILE|DIR|-", required = true)]
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE|DIR|-",
+        required = true
+    )]
     pub files: Vec<PathBuf>,
 }
 

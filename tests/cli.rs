@@ -399,12 +399,40 @@ fn detail_levels_hide_other_namespaces_and_rule_bodies() {
 
 #[test]
 fn krew_manifest_names_the_binary_and_the_crate_version() {
-    let text = std::fs::read_to_string(format!("{}/krew/potoo.yaml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let text =
+        std::fs::read_to_string(format!("{}/krew/potoo.yaml", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let manifest: Value = serde_saphyr::from_str(&text).unwrap();
     assert_eq!(manifest["kind"], "Plugin");
-    assert_eq!(manifest["spec"]["version"], format!("v{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        manifest["spec"]["version"],
+        format!("v{}", env!("CARGO_PKG_VERSION"))
+    );
     for platform in manifest["spec"]["platforms"].as_array().unwrap() {
         assert_eq!(platform["bin"], "kubectl-potoo");
         assert_eq!(platform["sha256"].as_str().unwrap().len(), 64);
     }
+}
+
+#[test]
+fn snapshot_round_trips_through_from_without_secret_data() {
+    let text = stdout_of(&["snapshot", "-A", "--from", SMALL]);
+    let document: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(document["kind"], "Snapshot");
+    assert_eq!(document["incomplete"], false);
+    assert!(!text.contains("c2VjcmV0") && !text.contains("last-applied-configuration"));
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("snapshot.json");
+    std::fs::write(&path, &text).unwrap();
+    let path_text = path.to_str().unwrap();
+    assert_eq!(
+        stdout_of(&["query", "-A", "--from", path_text, "-o", "json"]),
+        stdout_of(&["query", "-A", "--from", SMALL, "-o", "json"])
+    );
+    let incomplete = stdout_of(&[
+        "snapshot",
+        "--from",
+        "testdata/fixtures/incomplete-snapshot.json",
+    ]);
+    let reread: Value = serde_json::from_str(&incomplete).unwrap();
+    assert_eq!(reread["gaps"][0]["reason"], "forbidden");
 }

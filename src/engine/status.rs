@@ -48,23 +48,47 @@ pub fn status(snapshot: &Snapshot, adapted: &AdapterOutput) -> StatusResult {
             },
         );
     }
-    for served in &snapshot.source.served_kinds {
-        let group_kind = GroupKind::new(&served.group, &served.kind);
+    // Kinds defined by CRDs in the Snapshot are engines installed, even with no objects; the same
+    // kinds come from discovery when the CRDs themselves could not be read. Built-in kinds with
+    // no objects are not listed: files cannot tell whether a server serves them.
+    let mut crd_kinds = BTreeSet::new();
+    for crd in snapshot.of_kind("apiextensions.k8s.io", "CustomResourceDefinition") {
+        let spec = crd.spec();
+        let (Some(group), Some(kind)) = (
+            spec.get("group").and_then(serde_json::Value::as_str),
+            spec.pointer("/names/kind")
+                .and_then(serde_json::Value::as_str),
+        ) else {
+            continue;
+        };
+        let group_kind = GroupKind::new(group, kind);
+        crd_kinds.insert(group_kind.clone());
         if !is_reported(&group_kind) {
             continue;
         }
-        let entry = kinds.entry(group_kind).or_insert_with(|| KindStatus {
-            group: served.group.clone(),
-            kind: served.kind.clone(),
-            versions: Vec::new(),
-            objects: 0,
-            constraints: 0,
-            unreadable: false,
-        });
-        if !entry.versions.contains(&served.version) {
-            entry.versions.push(served.version.clone());
-            entry.versions.sort();
+        let served_versions = spec
+            .get("versions")
+            .and_then(serde_json::Value::as_array)
+            .map(|versions| {
+                versions
+                    .iter()
+                    .filter(|version| {
+                        version.get("served").and_then(serde_json::Value::as_bool) != Some(false)
+                    })
+                    .filter_map(|version| version.get("name").and_then(serde_json::Value::as_str))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        add_versions(&mut kinds, group_kind, served_versions);
+    }
+    for served in &snapshot.source.served_kinds {
+        let group_kind = GroupKind::new(&served.group, &served.kind);
+        let built_in = served.group.is_empty() || served.group.ends_with(".k8s.io");
+        if built_in || crd_kinds.contains(&group_kind) || !is_reported(&group_kind) {
+            continue;
         }
+        add_versions(&mut kinds, group_kind, vec![served.version.clone()]);
     }
     for gap in &snapshot.gaps {
         let group_kind = GroupKind::new(gap_group(&gap.resource), &gap.kind);
@@ -172,4 +196,28 @@ fn engine_version(snapshot: &Snapshot, engine: &str) -> Option<String> {
 fn gap_group(resource: &str) -> &str {
     let parts: Vec<&str> = resource.split('/').collect();
     if parts.len() >= 3 { parts[0] } else { "" }
+}
+
+/// Adds a kind (if new) and merges `versions` into its sorted version list.
+fn add_versions(
+    kinds: &mut BTreeMap<GroupKind, KindStatus>,
+    group_kind: GroupKind,
+    versions: Vec<String>,
+) {
+    let entry = kinds
+        .entry(group_kind.clone())
+        .or_insert_with(|| KindStatus {
+            group: group_kind.group.clone(),
+            kind: group_kind.kind.clone(),
+            versions: Vec::new(),
+            objects: 0,
+            constraints: 0,
+            unreadable: false,
+        });
+    for version in versions {
+        if !entry.versions.contains(&version) {
+            entry.versions.push(version);
+        }
+    }
+    entry.versions.sort();
 }

@@ -119,6 +119,11 @@ pub async fn connect(options: &LiveOptions) -> Result<(kube::Client, ClusterIden
             IN_CLUSTER_NAME.to_string(),
         ),
     };
+    // Audit logs name the tool, as kubectl's do.
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(concat!("kubectl-potoo/", env!("CARGO_PKG_VERSION"))),
+    ));
     if let Some(user) = &options.impersonate_user {
         config.auth_info.impersonate = Some(user.clone());
     }

@@ -224,6 +224,25 @@ impl Snapshot {
         self.objects.push(object);
     }
 
+    /// Drops namespaced objects outside `namespace` (cluster-scoped objects stay), as a live read
+    /// limited to one namespace would.
+    pub fn retain_namespace(&mut self, namespace: &str) {
+        let objects = std::mem::take(&mut self.objects);
+        self.by_kind.clear();
+        self.namespaces.clear();
+        for object in objects {
+            if object
+                .namespace
+                .as_deref()
+                .is_none_or(|own| own == namespace)
+            {
+                self.insert(object);
+            }
+        }
+        self.gaps
+            .retain(|gap| gap.namespace.as_deref().is_none_or(|own| own == namespace));
+    }
+
     pub fn add_gap(&mut self, gap: Gap) {
         if !self.gaps.contains(&gap) {
             self.gaps.push(gap);
@@ -289,6 +308,31 @@ impl Snapshot {
             .entry("kubernetes.io/metadata.name".to_string())
             .or_insert_with(|| name.to_string());
         labels
+    }
+}
+
+/// The `potoo snapshot` document: objects (already stripped of sensitive data) and gaps.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotDocument<'a> {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub source: &'a SourceInfo,
+    pub incomplete: bool,
+    pub gaps: &'a [Gap],
+    pub objects: Vec<&'a Value>,
+}
+
+impl Snapshot {
+    pub fn document(&self) -> SnapshotDocument<'_> {
+        SnapshotDocument {
+            api_version: "potoo.dev/v1alpha1",
+            kind: "Snapshot",
+            source: &self.source,
+            incomplete: self.is_incomplete(),
+            gaps: &self.gaps,
+            objects: self.objects.iter().map(|object| &object.value).collect(),
+        }
     }
 }
 
