@@ -276,7 +276,12 @@ fn scope_reasons(
             .find(|pattern| wildcard_matches(pattern, &workload.name))?;
         reasons.push(format!("name `{}` matches `{pattern}`", workload.name));
     }
-    reasons.push(workload_reason(scope, workload)?);
+    // An object selector sees the admitted object's own labels only when the rules cover the
+    // workload's own resource; pod selectors always look at the pods' labels.
+    let own_resource_covered = reasons.last().is_some_and(|reason| {
+        reason.starts_with("rules cover") && !reason.ends_with("the pods it creates")
+    }) && scope.resources.is_some();
+    reasons.push(workload_reason(scope, workload, own_resource_covered)?);
     Some(reasons)
 }
 
@@ -329,7 +334,29 @@ pub fn namespace_reason(
     })
 }
 
+/// `Some("concerns `nodes`, not pods")` when the scope's resources cover no workload or pod.
+fn non_pod_resources(scope: &Scope) -> Option<String> {
+    let resources = scope.resources.as_ref()?;
+    let covers_workloads = resources.iter().any(|resource| {
+        let lowered = resource.to_ascii_lowercase();
+        matches!(lowered.as_str(), "*" | "*/*" | "pods" | "*/pods" | "pod")
+            || WORKLOAD_KINDS.iter().any(|(group, kind, _)| {
+                let kind = kind.to_ascii_lowercase();
+                lowered == kind
+                    || lowered == format!("{kind}s")
+                    || lowered == format!("{group}/{kind}s")
+                    || lowered == format!("{group}/*")
+                    || lowered == format!("*/{kind}s")
+            })
+    });
+    (!covers_workloads && !resources.is_empty())
+        .then(|| format!("concerns `{}`, not pods", resources.join(",")))
+}
+
 fn selector_summary(scope: &Scope) -> String {
+    if let Some(concerns) = non_pod_resources(scope) {
+        return concerns;
+    }
     match &scope.workload_selector {
         None => "no selector: all pods in namespace".to_string(),
         Some(selector) if selector.is_empty() => {
@@ -339,7 +366,12 @@ fn selector_summary(scope: &Scope) -> String {
     }
 }
 
-fn workload_reason(scope: &Scope, workload: &Workload) -> Option<String> {
+fn workload_reason(scope: &Scope, workload: &Workload, own_labels_count: bool) -> Option<String> {
+    if let Some(concerns) = non_pod_resources(scope)
+        && !own_labels_count
+    {
+        return Some(concerns);
+    }
     match &scope.workload_selector {
         None => Some("no selector: all pods in namespace".to_string()),
         Some(selector) if selector.is_empty() => {
@@ -347,12 +379,13 @@ fn workload_reason(scope: &Scope, workload: &Workload) -> Option<String> {
         }
         Some(selector) => match selector.explain_match(&workload.pod_labels) {
             Some(why) => Some(format!("selector `{selector}` matched pod labels ({why})")),
-            None => selector.explain_match(&workload.labels).map(|why| {
+            None if own_labels_count => selector.explain_match(&workload.labels).map(|why| {
                 format!(
                     "selector `{selector}` matched {} labels ({why})",
                     workload.kind
                 )
             }),
+            None => None,
         },
     }
 }
@@ -362,20 +395,19 @@ fn workload_reason(scope: &Scope, workload: &Workload) -> Option<String> {
 fn resource_reason(resources: &[String], workload: &Workload) -> Option<String> {
     let own = workload.resource();
     let own_group = own.rsplit_once('/').map(|(group, _)| group).unwrap_or("");
-    resources.iter().find_map(|resource| {
-        let covers_pods = matches!(resource.as_str(), "*" | "*/*" | "pods" | "Pod");
-        let covers_own = resource == &own
+    let covers_own = |resource: &String| {
+        resource == &own
             || resource == &format!("*/{}", own.rsplit('/').next().unwrap_or_default())
             || (!own_group.is_empty() && resource == &format!("{own_group}/*"))
-            || resource.eq_ignore_ascii_case(&workload.kind);
-        if covers_own {
-            Some(format!("rules cover `{resource}`"))
-        } else if covers_pods {
-            Some(format!("rules cover `{resource}`, so the pods it creates"))
-        } else {
-            None
-        }
-    })
+            || resource.eq_ignore_ascii_case(&workload.kind)
+    };
+    if let Some(resource) = resources.iter().find(|resource| covers_own(resource)) {
+        return Some(format!("rules cover `{resource}`"));
+    }
+    resources
+        .iter()
+        .find(|resource| matches!(resource.as_str(), "*" | "*/*" | "pods" | "*/pods" | "Pod"))
+        .map(|resource| format!("rules cover `{resource}`, so the pods it creates"))
 }
 
 /// `*` and `?` wildcards, as Kyverno matches names.

@@ -53,10 +53,10 @@ fn run_case_file(path: &Path) -> Vec<String> {
         }
         let output = Registry::default().adapt(&snapshot);
         let constraints = serde_json::to_value(&output.constraints).unwrap();
-        if let Some(expected) = case.get("constraints") {
-            if let Err(problem) = assert_subset(expected, &constraints, "constraints") {
-                failures.push(format!("{}: {name}: {problem}", path.display()));
-            }
+        if let Some(expected) = case.get("constraints")
+            && let Err(problem) = assert_subset(expected, &constraints, "constraints")
+        {
+            failures.push(format!("{}: {name}: {problem}", path.display()));
         }
         let diagnostics: Vec<String> = output
             .diagnostics

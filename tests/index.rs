@@ -62,7 +62,7 @@ fn namespace_matches_carry_reasons() {
         ),
         (
             "ValidatingWebhookConfiguration/_cluster/policy#configmaps.example.com",
-            "cluster-wide: every namespace; no selector: all pods in namespace",
+            "cluster-wide: every namespace; concerns `configmaps`, not pods",
         ),
         (
             "ValidatingWebhookConfiguration/_cluster/policy#injected.example.com",

@@ -30,6 +30,11 @@ pub trait Adapter: Sync {
     fn name(&self) -> &'static str;
     /// The exact group/kind pairs this adapter owns.
     fn kinds(&self) -> &'static [(&'static str, &'static str)];
+    /// Groups whose every kind this adapter owns (Gatekeeper's `constraints.gatekeeper.sh`);
+    /// consulted only when no adapter owns the exact kind.
+    fn groups(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Appends constraints and diagnostics for one object. Must not panic on odd content.
     fn adapt(&self, object: &Object, snapshot: &Snapshot, output: &mut AdapterOutput);
 }
@@ -83,13 +88,17 @@ impl Default for Registry {
 impl Registry {
     /// The adapter that owns this exact group/kind, if any.
     pub fn adapter_for(&self, group_kind: &GroupKind) -> Option<&dyn Adapter> {
-        self.adapters
-            .iter()
-            .find(|adapter| {
-                adapter
-                    .kinds()
+        let exact = self.adapters.iter().find(|adapter| {
+            adapter
+                .kinds()
+                .iter()
+                .any(|(group, kind)| *group == group_kind.group && *kind == group_kind.kind)
+        });
+        exact
+            .or_else(|| {
+                self.adapters
                     .iter()
-                    .any(|(group, kind)| *group == group_kind.group && *kind == group_kind.kind)
+                    .find(|adapter| adapter.groups().contains(&group_kind.group.as_str()))
             })
             .map(Box::as_ref)
     }
@@ -97,7 +106,8 @@ impl Registry {
     /// Runs every adapter over the Snapshot. Constraints come out sorted by id.
     pub fn adapt(&self, snapshot: &Snapshot) -> AdapterOutput {
         let mut output = AdapterOutput::default();
-        let annotated = policy_kinds_from_crds(snapshot);
+        let mut annotated = policy_kinds_from_crds(snapshot);
+        annotated.extend(super::generic::profile_target_kinds(snapshot));
         for group_kind in snapshot.kinds() {
             let adapter: &dyn Adapter = match self.adapter_for(&group_kind) {
                 Some(adapter) => adapter,

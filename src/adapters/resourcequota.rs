@@ -95,6 +95,11 @@ impl Adapter for ResourceQuotaAdapter {
                     .collect()
             })
             .unwrap_or_default();
+        let summary = if scopes.is_empty() {
+            summary
+        } else {
+            format!("{summary} (scopes: {})", scopes.join(","))
+        };
         let source = SourceReference::from_object(object);
         let hint = highest
             .filter(|(percent, _)| *percent >= WARNING_PERCENT)

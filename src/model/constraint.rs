@@ -166,7 +166,8 @@ impl fmt::Display for Severity {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Scope {
-    /// Explicit namespace list (a namespaced policy's own namespace, or a cluster policy's list).
+    /// Explicit namespace list (a namespaced policy's own namespace, or a cluster policy's list;
+    /// globs allowed). An empty list matches no namespace (an unbound admission policy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespaces: Option<Vec<String>>,
     /// Namespaces excluded by name.

@@ -355,6 +355,9 @@ const NOT_POLICY_KINDS: &[(&str, &str)] = &[
     ("reports.kyverno.io", "EphemeralReport"),
     ("reports.kyverno.io", "ClusterEphemeralReport"),
     ("policy", "PodDisruptionBudget"),
+    ("policy.networking.k8s.io", "ExternalNetworkSet"),
+    ("cilium.io", "CiliumLocalRedirectPolicy"),
+    ("cilium.io", "CiliumCIDRGroup"),
 ];
 
 /// The heuristic for unknown kinds: group or kind names containing policy, constraint, rule or quota.
