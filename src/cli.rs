@@ -85,6 +85,8 @@ pub enum OutputFormat {
     Yaml,
     /// np-guard netpol-analyzer's `src => dst : conns` lines (reach only)
     Connlist,
+    /// JUnit XML for CI (test)
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, serde::Serialize)]
@@ -102,11 +104,12 @@ pub enum Command {
     /// Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable
     Status,
     /// Would these manifests be admitted; what blocks or warns, by which rule, at which field
-    #[command(hide = true)]
     Check(CheckArgs),
     /// Is this traffic allowed; which policy and rule decides each side
     #[command(hide = true)]
     Reach(ReachArgs),
+    /// Run policy test suites: Kyverno `kyverno-test.yaml` files under PATH
+    Test(TestArgs),
     /// Write the cluster state potoo reads (objects and gaps) as one document, for --from
     Snapshot,
     /// Print a shell completion script
@@ -134,6 +137,13 @@ pub struct QueryArgs {
     /// Only these severities: critical, warning, info (comma-separated)
     #[arg(long, value_name = "SEVERITY", value_delimiter = ',')]
     pub severity: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TestArgs {
+    /// A suite file, or a directory searched recursively for suites
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

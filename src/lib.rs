@@ -42,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Status => cmd::status::run(&cli.global).await?,
         Command::Check(args) => cmd::check::run(&cli.global, args).await?,
         Command::Reach(args) => cmd::reach::run(&cli.global, args).await?,
+        Command::Test(args) => cmd::test::run(&cli.global, &args.path).await?,
         Command::Snapshot => cmd::snapshot::run(&cli.global).await?,
         Command::Completion { shell } => cmd::completion::run(*shell)?,
     };

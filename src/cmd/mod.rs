@@ -6,6 +6,7 @@ pub mod query;
 pub mod reach;
 pub mod snapshot;
 pub mod status;
+pub mod test;
 
 use std::io::IsTerminal;
 
@@ -88,11 +89,15 @@ pub async fn load_snapshot(
 ) -> anyhow::Result<Snapshot> {
     if global.is_offline() {
         let paths = global.from.clone();
-        let snapshot = tokio::task::spawn_blocking(move || {
+        let mut snapshot = tokio::task::spawn_blocking(move || {
             files::read_paths(&paths, &mut std::io::stdin().lock())
         })
         .await
         .context("the file reader stopped unexpectedly")??;
+        // Like a live read with `-n`, only that namespace's objects are seen.
+        if let NamespaceScope::One(namespace) = scope {
+            snapshot.retain_namespace(namespace);
+        }
         return Ok(snapshot);
     }
     Ok(live::read(&global.live_options(), scope).await?)
@@ -133,4 +138,11 @@ pub fn unsupported_output(command: &str, format: OutputFormat) -> anyhow::Error 
         .map(|value| value.get_name().to_string())
         .unwrap_or_default();
     anyhow::anyhow!("`{command}` cannot write `-o {name}`")
+}
+
+/// Ends a command's use of the cluster state without freeing it: the process exits right after
+/// printing, and freeing 100,000 objects one by one costs a sixth of a large run.
+pub fn release_at_exit(snapshot: Snapshot, adapted: AdapterOutput) {
+    std::mem::forget(snapshot);
+    std::mem::forget(adapted);
 }

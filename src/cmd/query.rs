@@ -22,14 +22,18 @@ pub async fn run(global: &GlobalOptions, args: &QueryArgs) -> anyhow::Result<Com
     let stdout = match global.output {
         OutputFormat::Json => render::json::render(&result)?,
         OutputFormat::Yaml => render::yaml::render(&result)?,
-        OutputFormat::Connlist => return Err(super::unsupported_output("query", global.output)),
+        OutputFormat::Connlist | OutputFormat::Junit => {
+            return Err(super::unsupported_output("query", global.output));
+        }
         OutputFormat::Table | OutputFormat::Wide => {
             render::table::query(&result, global.render_options())
         }
     };
+    let stderr = super::notes(global, &snapshot, &adapted);
+    super::release_at_exit(snapshot, adapted);
     Ok(CommandOutput {
         stdout,
-        stderr: super::notes(global, &snapshot, &adapted),
+        stderr,
         findings: false,
     })
 }
@@ -61,10 +65,28 @@ async fn request(global: &GlobalOptions, args: &QueryArgs) -> anyhow::Result<Que
         None => None,
     };
     Ok(QueryRequest {
-        scope: global.namespace_scope().await?,
+        scope: workload_scope(global, args.workload.as_deref()).await?,
         workload: args.workload.clone(),
         selector,
         types: (!types.is_empty()).then_some(types),
         severities: (!severities.is_empty()).then_some(severities),
     })
+}
+
+/// `--workload NAMESPACE/KIND/NAME` names its namespace; it wins over the default namespace
+/// (an explicit `-n` that differs is left to the engine, which reports the workload missing).
+async fn workload_scope(
+    global: &GlobalOptions,
+    workload: Option<&str>,
+) -> anyhow::Result<crate::source::NamespaceScope> {
+    let named_namespace = workload
+        .map(|text| text.split('/').collect::<Vec<_>>())
+        .filter(|parts| parts.len() == 3)
+        .map(|parts| parts[0].to_string());
+    match named_namespace {
+        Some(namespace) if !global.all_namespaces && global.namespace.is_none() => {
+            Ok(crate::source::NamespaceScope::One(namespace))
+        }
+        _ => global.namespace_scope().await,
+    }
 }

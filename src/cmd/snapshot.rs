@@ -13,7 +13,9 @@ pub async fn run(global: &GlobalOptions) -> anyhow::Result<CommandOutput> {
         OutputFormat::Json | OutputFormat::Table | OutputFormat::Wide => {
             render::json::render(&document)?
         }
-        OutputFormat::Connlist => return Err(super::unsupported_output("snapshot", global.output)),
+        OutputFormat::Connlist | OutputFormat::Junit => {
+            return Err(super::unsupported_output("snapshot", global.output));
+        }
     };
     let adapted = super::adapt(&snapshot);
     Ok(CommandOutput {

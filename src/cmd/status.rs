@@ -13,14 +13,18 @@ pub async fn run(global: &GlobalOptions) -> anyhow::Result<CommandOutput> {
     let stdout = match global.output {
         OutputFormat::Json => render::json::render(&result)?,
         OutputFormat::Yaml => render::yaml::render(&result)?,
-        OutputFormat::Connlist => return Err(super::unsupported_output("status", global.output)),
+        OutputFormat::Connlist | OutputFormat::Junit => {
+            return Err(super::unsupported_output("status", global.output));
+        }
         OutputFormat::Table | OutputFormat::Wide => {
             render::table::status(&result, global.render_options())
         }
     };
+    let stderr = super::notes(global, &snapshot, &adapted);
+    super::release_at_exit(snapshot, adapted);
     Ok(CommandOutput {
         stdout,
-        stderr: super::notes(global, &snapshot, &adapted),
+        stderr,
         findings: false,
     })
 }

@@ -13,7 +13,8 @@ const VERSION_LABEL: &str = "app.kubernetes.io/version";
 
 pub fn status(snapshot: &Snapshot, adapted: &AdapterOutput) -> StatusResult {
     let mut kinds: BTreeMap<GroupKind, KindStatus> = BTreeMap::new();
-    let annotated = crate::adapters::registry::policy_kinds_from_crds(snapshot);
+    let mut annotated = crate::adapters::registry::policy_kinds_from_crds(snapshot);
+    annotated.extend(crate::adapters::generic::profile_target_kinds(snapshot));
     let is_reported = |group_kind: &GroupKind| {
         catalog::known_kind(&group_kind.group, &group_kind.kind)
             .is_some_and(|known| known.purpose == Purpose::Policy)

@@ -2,6 +2,7 @@
 
 pub mod constraint;
 pub mod details;
+pub mod finding;
 pub mod report;
 pub mod selector;
 

@@ -1,6 +1,9 @@
 //! Renderers: one file per output format; each turns one report into text.
 
+pub mod check;
+pub mod connlist;
 pub mod json;
+pub mod reach;
 pub mod table;
 pub mod yaml;
 
