@@ -16,6 +16,9 @@ _kubectl__potoo() {
             ",$1")
                 cmd="kubectl__potoo"
                 ;;
+            kubectl__potoo,check)
+                cmd="kubectl__potoo__subcmd__check"
+                ;;
             kubectl__potoo,completion)
                 cmd="kubectl__potoo__subcmd__completion"
                 ;;
@@ -28,8 +31,17 @@ _kubectl__potoo() {
             kubectl__potoo,reach)
                 cmd="kubectl__potoo__subcmd__reach"
                 ;;
+            kubectl__potoo,snapshot)
+                cmd="kubectl__potoo__subcmd__snapshot"
+                ;;
             kubectl__potoo,status)
                 cmd="kubectl__potoo__subcmd__status"
+                ;;
+            kubectl__potoo,test)
+                cmd="kubectl__potoo__subcmd__test"
+                ;;
+            kubectl__potoo__subcmd__help,check)
+                cmd="kubectl__potoo__subcmd__help__subcmd__check"
                 ;;
             kubectl__potoo__subcmd__help,completion)
                 cmd="kubectl__potoo__subcmd__help__subcmd__completion"
@@ -43,8 +55,14 @@ _kubectl__potoo() {
             kubectl__potoo__subcmd__help,reach)
                 cmd="kubectl__potoo__subcmd__help__subcmd__reach"
                 ;;
+            kubectl__potoo__subcmd__help,snapshot)
+                cmd="kubectl__potoo__subcmd__help__subcmd__snapshot"
+                ;;
             kubectl__potoo__subcmd__help,status)
                 cmd="kubectl__potoo__subcmd__help__subcmd__status"
+                ;;
+            kubectl__potoo__subcmd__help,test)
+                cmd="kubectl__potoo__subcmd__help__subcmd__test"
                 ;;
             *)
                 ;;
@@ -53,7 +71,7 @@ _kubectl__potoo() {
 
     case "${cmd}" in
         kubectl__potoo)
-            opts="-n -A -o -v -h -V --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version query status reach completion help"
+            opts="-n -A -o -v -h -V --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version query status check reach test snapshot completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -88,11 +106,77 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --detail)
+                    COMPREPLY=($(compgen -W "full detailed summary" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__potoo__subcmd__check)
+            opts="-f -n -A -o -v -h -V --filename --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -146,11 +230,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -169,8 +253,22 @@ _kubectl__potoo() {
             return 0
             ;;
         kubectl__subcmd__potoo__subcmd__help)
-            opts="query status reach completion help"
+            opts="query status check reach test snapshot completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__potoo__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -238,7 +336,35 @@ _kubectl__potoo() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__potoo__subcmd__help__subcmd__snapshot)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__potoo__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__potoo__subcmd__help__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -308,11 +434,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -366,11 +492,69 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --detail)
+                    COMPREPLY=($(compgen -W "full detailed summary" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__potoo__subcmd__snapshot)
+            opts="-n -A -o -v -h -V --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -424,11 +608,69 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --detail)
+                    COMPREPLY=($(compgen -W "full detailed summary" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__potoo__subcmd__test)
+            opts="-n -A -o -v -h -V --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
                     return 0
                     ;;
                 --from)

@@ -34,7 +34,8 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s o -l output
 wide\t''
 json\t''
 yaml\t''
-connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'"
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
+junit\t'JUnit XML for CI (test)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -46,7 +47,10 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s h -l help -
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "query" -d 'Which constraints affect this namespace or workload, and why each one matches'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "status" -d 'Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "check" -d 'Would these manifests be admitted; what blocks or warns, by which rule, at which field'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "reach" -d 'Is this traffic allowed; which policy and rule decides each side'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "test" -d 'Run policy test suites: Kyverno `kyverno-test.yaml` files under PATH'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "snapshot" -d 'Write the cluster state potoo reads (objects and gaps) as one document, for --from'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s l -l selector -d 'Only constraints that apply to workloads whose pod labels match this selector' -r
@@ -63,7 +67,8 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -s o 
 wide\t''
 json\t''
 yaml\t''
-connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'"
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
+junit\t'JUnit XML for CI (test)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -83,7 +88,8 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s o
 wide\t''
 json\t''
 yaml\t''
-connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'"
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
+junit\t'JUnit XML for CI (test)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -93,6 +99,28 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l n
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s V -l version -d 'Print version'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s f -l filename -d 'Manifests to check: files, directories (recursive) or `-` for stdin (repeatable)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l as -d 'User to impersonate' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l request-timeout -d 'How long to wait for each server request: `30s`, `1m`, or seconds; 0 waits forever' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
+junit\t'JUnit XML for CI (test)'"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
+detailed\t''
+summary\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s V -l version -d 'Print version'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
@@ -103,7 +131,8 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -s o 
 wide\t''
 json\t''
 yaml\t''
-connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'"
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
+junit\t'JUnit XML for CI (test)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -114,6 +143,48 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l no
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -s V -l version -d 'Print version'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -l as -d 'User to impersonate' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -l request-timeout -d 'How long to wait for each server request: `30s`, `1m`, or seconds; 0 waits forever' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
+junit\t'JUnit XML for CI (test)'"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
+detailed\t''
+summary\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -s V -l version -d 'Print version'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -l as -d 'User to impersonate' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -l request-timeout -d 'How long to wait for each server request: `30s`, `1m`, or seconds; 0 waits forever' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
+junit\t'JUnit XML for CI (test)'"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
+detailed\t''
+summary\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -s V -l version -d 'Print version'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
@@ -124,7 +195,8 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" 
 wide\t''
 json\t''
 yaml\t''
-connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'"
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
+junit\t'JUnit XML for CI (test)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -134,8 +206,11 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" 
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status reach completion help" -f -a "query" -d 'Which constraints affect this namespace or workload, and why each one matches'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status reach completion help" -f -a "status" -d 'Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status reach completion help" -f -a "reach" -d 'Is this traffic allowed; which policy and rule decides each side'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status reach completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status reach completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach test snapshot completion help" -f -a "query" -d 'Which constraints affect this namespace or workload, and why each one matches'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach test snapshot completion help" -f -a "status" -d 'Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach test snapshot completion help" -f -a "check" -d 'Would these manifests be admitted; what blocks or warns, by which rule, at which field'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach test snapshot completion help" -f -a "reach" -d 'Is this traffic allowed; which policy and rule decides each side'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach test snapshot completion help" -f -a "test" -d 'Run policy test suites: Kyverno `kyverno-test.yaml` files under PATH'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach test snapshot completion help" -f -a "snapshot" -d 'Write the cluster state potoo reads (objects and gaps) as one document, for --from'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach test snapshot completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach test snapshot completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -173,10 +173,10 @@ fn query_filters_by_type_severity_and_labels() {
 fn status_table_and_json() {
     snapshot!(
         "status_small_table",
-        stdout_of(&["status", "--from", SMALL])
+        stdout_of(&["status", "-A", "--from", SMALL])
     );
     let document: Value =
-        serde_json::from_str(&stdout_of(&["status", "--from", SMALL, "-o", "json"])).unwrap();
+        serde_json::from_str(&stdout_of(&["status", "-A", "--from", SMALL, "-o", "json"])).unwrap();
     assert_eq!(document["kind"], "StatusResult");
     assert_eq!(document["constraints"], 7);
     assert_eq!(document["bySeverity"]["critical"], 4);
@@ -346,7 +346,7 @@ fn detail_levels_hide_other_namespaces_and_rule_bodies() {
         "allow-web",
         "8080",
         "app=client",
-        "validationFailureAction",
+        "\"pattern\":",
     ] {
         assert!(full.contains(needle), "full output should contain {needle}");
     }
@@ -354,7 +354,7 @@ fn detail_levels_hide_other_namespaces_and_rule_bodies() {
         "query", "-A", "--from", SMALL, "-o", "json", "--detail", "detailed",
     ]);
     assert!(
-        !detailed.contains("validationFailureAction"),
+        !detailed.contains("\"pattern\":"),
         "rule bodies must be hidden by detailed"
     );
     assert!(
@@ -375,7 +375,7 @@ fn detail_levels_hide_other_namespaces_and_rule_bodies() {
         "app=client",
         "app=web",
         "TCP",
-        "validationFailureAction",
+        "\"pattern\":",
     ] {
         assert!(!summary.contains(needle), "summary output leaks {needle}");
     }
@@ -435,4 +435,63 @@ fn snapshot_round_trips_through_from_without_secret_data() {
     ]);
     let reread: Value = serde_json::from_str(&incomplete).unwrap();
     assert_eq!(reread["gaps"][0]["reason"], "forbidden");
+}
+
+#[test]
+fn test_command_runs_kyverno_suites() {
+    snapshot!(
+        "test_require_labels_table",
+        stdout_of(&["test", "testdata/kyverno/suites/require-labels"])
+    );
+    let junit = stdout_of(&[
+        "test",
+        "testdata/kyverno/suites/require-labels",
+        "-o",
+        "junit",
+    ]);
+    assert!(
+        junit.starts_with("<?xml") && junit.contains("<testsuite"),
+        "{junit}"
+    );
+    let assert = potoo(&["test", "testdata/kyverno/suites/mismatch"]).code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    snapshot!("test_mismatch_table", stdout);
+    potoo(&[
+        "test",
+        "testdata/kyverno/suites/require-labels",
+        "-o",
+        "connlist",
+    ])
+    .code(2);
+}
+
+#[test]
+fn demo_cluster_goldens() {
+    let demo = "testdata/demo";
+    snapshot!(
+        "demo_query_all_wide",
+        stdout_of(&["query", "-A", "--from", demo, "-o", "wide"])
+    );
+    snapshot!("demo_status", stdout_of(&["status", "-A", "--from", demo]));
+    snapshot!(
+        "demo_query_payments_api_wide",
+        stdout_of(&[
+            "query",
+            "-n",
+            "payments",
+            "--workload",
+            "deploy/payments-api",
+            "--from",
+            demo,
+            "-o",
+            "wide"
+        ])
+    );
+    let status: Value =
+        serde_json::from_str(&stdout_of(&["status", "-A", "--from", demo, "-o", "json"])).unwrap();
+    assert!(
+        status["diagnostics"].as_array().unwrap().is_empty(),
+        "{}",
+        status["diagnostics"]
+    );
 }

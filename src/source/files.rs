@@ -49,7 +49,7 @@ fn file_error(file: &str, message: impl Into<String>) -> FilesError {
 /// Reads every path (`-` is stdin) into one Snapshot. Any unreadable input fails the whole read:
 /// nothing partial is presented as complete.
 pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, FilesError> {
-    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut inputs: Vec<Input> = Vec::new();
     let mut files: Vec<PathBuf> = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
@@ -57,7 +57,7 @@ pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, F
             stdin
                 .read_to_end(&mut bytes)
                 .map_err(|error| file_error("-", format!("cannot read standard input: {error}")))?;
-            inputs.push(("-".to_string(), bytes));
+            inputs.push(Input::Read("-".to_string(), bytes));
         } else if path.is_dir() {
             collect_directory(path, &mut files)?;
         } else if path.exists() {
@@ -69,12 +69,7 @@ pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, F
             ));
         }
     }
-    for file in files {
-        let name = file.display().to_string();
-        let bytes = std::fs::read(&file)
-            .map_err(|error| file_error(&name, format!("cannot read: {error}")))?;
-        inputs.push((name, bytes));
-    }
+    inputs.extend(files.into_iter().map(Input::File));
 
     let parsed = parse_in_parallel(&inputs)?;
     let description = paths
@@ -95,23 +90,27 @@ pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, F
             snapshot.add_gap(gap);
         }
     }
-    objects.sort_by(|left, right| {
-        (left.group_kind(), &left.namespace, &left.name).cmp(&(
-            right.group_kind(),
-            &right.namespace,
-            &right.name,
-        ))
-    });
-    objects.dedup_by(|left, right| {
-        left.kind == right.kind
-            && left.api_version == right.api_version
-            && left.namespace == right.namespace
-            && left.name == right.name
-    });
+    objects.sort_unstable_by(|left, right| object_order(left).cmp(&object_order(right)));
+    // The same object twice (a dump and its parts, or two API versions of it) is kept once.
+    objects.dedup_by(|left, right| object_order(left) == object_order(right));
     for object in objects {
         snapshot.insert(object);
     }
     Ok(snapshot)
+}
+
+/// Sort key without allocation: group, kind, namespace, name.
+fn object_order(object: &Object) -> (&str, &str, Option<&str>, &str) {
+    let group = object
+        .api_version
+        .rsplit_once('/')
+        .map_or("", |(group, _)| group);
+    (
+        group,
+        &object.kind,
+        object.namespace.as_deref(),
+        &object.name,
+    )
 }
 
 /// Files under a directory with a YAML or JSON extension, recursively, in a stable order.
@@ -149,16 +148,34 @@ struct Contents {
     gaps: Vec<Gap>,
 }
 
-fn parse_in_parallel(inputs: &[(String, Vec<u8>)]) -> Result<Vec<Contents>, FilesError> {
+/// One input: bytes already read (stdin), or a file each parser thread reads itself, so a file's
+/// bytes live only while it is parsed.
+enum Input {
+    Read(String, Vec<u8>),
+    File(PathBuf),
+}
+
+impl Input {
+    fn parse(&self) -> Result<Contents, FilesError> {
+        match self {
+            Input::Read(name, bytes) => parse_input(name, bytes),
+            Input::File(path) => {
+                let name = path.display().to_string();
+                let bytes = std::fs::read(path)
+                    .map_err(|error| file_error(&name, format!("cannot read: {error}")))?;
+                parse_input(&name, &bytes)
+            }
+        }
+    }
+}
+
+fn parse_in_parallel(inputs: &[Input]) -> Result<Vec<Contents>, FilesError> {
     let workers = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1)
         .min(inputs.len().max(1));
     if workers <= 1 || inputs.len() <= 1 {
-        return inputs
-            .iter()
-            .map(|(name, bytes)| parse_input(name, bytes))
-            .collect();
+        return inputs.iter().map(Input::parse).collect();
     }
     let chunk_size = inputs.len().div_ceil(workers);
     let results: Vec<Result<Vec<Contents>, FilesError>> = std::thread::scope(|scope| {
@@ -168,7 +185,7 @@ fn parse_in_parallel(inputs: &[(String, Vec<u8>)]) -> Result<Vec<Contents>, File
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .map(|(name, bytes)| parse_input(name, bytes))
+                        .map(Input::parse)
                         .collect::<Result<Vec<_>, _>>()
                 })
             })
@@ -198,7 +215,11 @@ fn parse_input(name: &str, bytes: &[u8]) -> Result<Contents, FilesError> {
         .map_err(|error| file_error(name, format!("not UTF-8 text: {error}")))?;
     let trimmed = text.trim_start();
     let mut contents = Contents::default();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+    if trimmed.starts_with('{')
+        && let Some(list) = parse_json_list(name, text)?
+    {
+        add_raw_list(name, list, &mut contents)?;
+    } else if trimmed.starts_with('{') || trimmed.starts_with('[') {
         let value: Value = serde_json::from_str(text).map_err(|error| FilesError {
             file: name.to_string(),
             document: None,
@@ -240,6 +261,68 @@ fn parse_input(name: &str, bytes: &[u8]) -> Result<Contents, FilesError> {
         }
     }
     Ok(contents)
+}
+
+/// The top of a JSON `List` document with its items left undecoded.
+#[derive(serde::Deserialize)]
+struct RawList<'a> {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default, rename = "apiVersion")]
+    api_version: Option<String>,
+    #[serde(default, borrow)]
+    items: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
+/// `Some` when the JSON document is a `List`/`*List` with items: those are decoded one by one
+/// (Pods slimly, see `slim.rs`), which is much faster than decoding the whole dump at once.
+fn parse_json_list<'a>(name: &str, text: &'a str) -> Result<Option<RawList<'a>>, FilesError> {
+    let list: RawList<'a> = serde_json::from_str(text).map_err(|error| FilesError {
+        file: name.to_string(),
+        document: None,
+        line: Some(error.line() as u64),
+        field: None,
+        message: format!("invalid JSON: {error}"),
+    })?;
+    let is_list = list
+        .kind
+        .as_deref()
+        .is_some_and(|kind| kind.ends_with("List"))
+        && list.items.is_some();
+    Ok(is_list.then_some(list))
+}
+
+fn add_raw_list(name: &str, list: RawList<'_>, contents: &mut Contents) -> Result<(), FilesError> {
+    let kind = list.kind.unwrap_or_default();
+    let api_version = list.api_version.unwrap_or_default();
+    let item_kind = kind
+        .strip_suffix("List")
+        .filter(|item_kind| !item_kind.is_empty());
+    let items = list.items.unwrap_or_default();
+    contents.objects.reserve(items.len());
+    for (index, raw) in items.into_iter().enumerate() {
+        let located = |message: String| FilesError {
+            file: name.to_string(),
+            document: Some(1),
+            line: None,
+            field: Some(format!("items[{index}]")),
+            message,
+        };
+        let mut item = super::slim::decode_item(raw.get(), item_kind)
+            .map_err(|error| located(format!("invalid item: {error}")))?;
+        if let (Some(item_kind), Value::Object(fields)) = (item_kind, &mut item) {
+            fields
+                .entry("kind")
+                .or_insert_with(|| Value::String(item_kind.to_string()));
+            fields
+                .entry("apiVersion")
+                .or_insert_with(|| Value::String(api_version.clone()));
+        }
+        contents
+            .objects
+            .push(object_from_value(item).map_err(|error| located(error.to_string()))?);
+    }
+    Ok(())
 }
 
 fn first_line_of(text: &str) -> String {

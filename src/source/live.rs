@@ -222,6 +222,10 @@ pub async fn read_with_client(
         .map(|custom| (custom.group.clone(), custom.kind.clone()))
         .collect();
     let tasks = plan(&resources, &annotated, scope);
+    let planned: BTreeSet<(String, String)> = tasks
+        .iter()
+        .map(|task| (task.resource.group.clone(), task.resource.kind.clone()))
+        .collect();
 
     let progress = Progress::start(
         options.progress,
@@ -234,6 +238,41 @@ pub async fn read_with_client(
     while let Some(outcome) = results.next().await {
         progress.advance();
         outcomes.push(outcome);
+    }
+    drop(results);
+    // Kinds registered by a ConstraintProfile are read too, once the profiles are known.
+    let profile_targets: BTreeSet<(String, String)> = outcomes
+        .iter()
+        .flat_map(|outcome| outcome.objects.iter())
+        .filter(|object| {
+            object.kind == "ConstraintProfile" && object.group_kind().group == "potoo.io"
+        })
+        .filter_map(|profile| {
+            let target = profile.spec().get("target")?;
+            let group = target
+                .get("group")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let kind = target.get("kind").and_then(Value::as_str)?;
+            Some((group.to_string(), kind.to_string()))
+        })
+        .filter(|target| !planned.contains(target))
+        .collect();
+    if !profile_targets.is_empty() {
+        let extra: Vec<ServedResource> = resources
+            .iter()
+            .filter(|resource| {
+                profile_targets.contains(&(resource.group.clone(), resource.kind.clone()))
+            })
+            .cloned()
+            .collect();
+        let extra_tasks = plan(&extra, &profile_targets, scope);
+        let mut extra_results = stream::iter(extra_tasks)
+            .map(|task| run_task(&fetcher, task, scope))
+            .buffer_unordered(CONCURRENCY);
+        while let Some(outcome) = extra_results.next().await {
+            outcomes.push(outcome);
+        }
     }
     progress.finish();
 

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod files;
 pub mod live;
+pub mod slim;
 pub mod snapshot;
 
 pub use snapshot::{Gap, GapReason, GroupKind, Object, Snapshot};
