@@ -594,6 +594,32 @@ $(cat "$D/out/gt-$case_name.diff")"
     fi
   fi
 done
+# potoo's prediction for the same cases (the engines that exist: Pod Security so far): `check`
+# live as admin must block exactly what the apiserver rejected, with the apiserver's message,
+# and admit what it admitted.
+if [[ $harness_only -eq 0 && $record -eq 0 ]]; then
+  for recorded in "$gt_dir"/psa-*.json; do
+    [[ -e "$recorded" ]] || continue
+    case_name="$(basename "$recorded" .json)"
+    potoo "check-$case_name" check -f "$gt_dir/cases/$case_name.yaml" --kubeconfig "$KC_ADMIN" -o json
+    allowed="$(jq -r .allowed "$recorded")"
+    rc="$(rc_of "check-$case_name")"
+    if [[ "$allowed" == true ]]; then
+      if [[ "$rc" == 0 ]]; then pass "check predicts the apiserver: $case_name (admitted)"
+      else fail "check predicts the apiserver: $case_name (admitted)" "$(show "check-$case_name")"; fi
+    else
+      want="$(jq -r .message "$recorded")"
+      got="$(jq -r '[.objects[].findings[] | select(.verdict == "blocked" and .constraintKind == "PodSecurity") | .message] | first // ""' \
+        "$D/out/check-$case_name.stdout" 2>/dev/null || true)"
+      if [[ "$rc" == 1 && "$got" == "$want" ]]; then pass "check predicts the apiserver: $case_name (rejected, same message)"
+      else fail "check predicts the apiserver: $case_name (rejected)" "want exit 1 and message:
+$want
+got: $got
+$(show "check-$case_name")"; fi
+    fi
+  done
+fi
+
 # every recorded case still has its manifest
 for recorded in "$gt_dir"/*.json; do
   [[ -e "$recorded" ]] || continue
