@@ -602,6 +602,9 @@ if [[ $harness_only -eq 0 && $record -eq 0 ]]; then
     [[ -e "$recorded" ]] || continue
     case_name="$(basename "$recorded" .json)"
     potoo "check-$case_name" check -f "$gt_dir/cases/$case_name.yaml" --kubeconfig "$KC_ADMIN" -o json
+    potoo "check-offline-$case_name" check -f "$gt_dir/cases/$case_name.yaml" --from "$D/export.json" \
+      -n "$(jq -r .namespace "$recorded")" -o json
+    expect_same "live == offline: check $case_name" "check-$case_name" "check-offline-$case_name"
     allowed="$(jq -r .allowed "$recorded")"
     rc="$(rc_of "check-$case_name")"
     if [[ "$allowed" == true ]]; then
