@@ -106,7 +106,6 @@ pub enum Command {
     /// Would these manifests be admitted; what blocks or warns, by which rule, at which field
     Check(CheckArgs),
     /// Is this traffic allowed; which policy and rule decides each side
-    #[command(hide = true)]
     Reach(ReachArgs),
     /// Run policy test suites: Kyverno `kyverno-test.yaml` files under PATH
     Test(TestArgs),

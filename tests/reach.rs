@@ -194,6 +194,67 @@ fn cli_allowed_exits_0_and_names_the_rules() {
 }
 
 #[test]
+fn cli_wide_splits_traffic_by_deciding_rules() {
+    let output = stdout(
+        potoo(&[
+            "reach",
+            "-n",
+            "frontend",
+            "deploy/web",
+            "payments/deploy/api",
+            "--from",
+            CLUSTER,
+            "-o",
+            "wide",
+        ])
+        .code(0),
+    );
+    snapshot!("reach_web_to_api_wide", output);
+}
+
+#[test]
+fn cli_unreadable_policies_make_the_answer_unknown() {
+    let output = stdout(
+        potoo(&[
+            "reach",
+            "-n",
+            "team-a",
+            "deploy/web",
+            "deploy/api:8080",
+            "--from",
+            "testdata/reach/incomplete",
+            "-o",
+            "json",
+        ])
+        .code(0),
+    );
+    let document: Value = serde_json::from_str(&output).unwrap();
+    assert_eq!(document["incomplete"], true);
+    assert_eq!(document["gaps"][0]["kind"], "NetworkPolicy");
+    assert_eq!(document["verdict"], "Unknown");
+    assert!(
+        document["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("potoo could not read everything that decides this (cannot read NetworkPolicies in namespace `team-a` (forbidden)"),
+        "{}",
+        document["reason"]
+    );
+    let table = potoo(&[
+        "reach",
+        "-n",
+        "team-a",
+        "deploy/web",
+        "deploy/api:8080",
+        "--from",
+        "testdata/reach/incomplete",
+    ])
+    .code(0);
+    let stderr = String::from_utf8(table.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("the answer is incomplete"), "{stderr}");
+}
+
+#[test]
 fn cli_denied_exits_1() {
     let output = stdout(
         potoo(&[

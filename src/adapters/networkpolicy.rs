@@ -221,7 +221,13 @@ fn constraint(
         effect,
         severity,
         scope: Scope {
-            namespaces: object.namespace.clone().map(|namespace| vec![namespace]),
+            // A manifest without a namespace lands in `default`, as kubectl would put it.
+            namespaces: Some(vec![
+                object
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| "default".to_string()),
+            ]),
             workload_selector: Some(pod_selector.clone()),
             ..Scope::default()
         },

@@ -121,6 +121,31 @@ pub fn result(result: &ReachResult, options: RenderOptions) -> String {
     ]);
     text.push_str(&finish(&sides));
 
+    if options.wide
+        && let Some(pair) = result.pairs.first()
+        && !pair.segments.is_empty()
+    {
+        text.push('\n');
+        let mut segments = new_table(options, &["TRAFFIC", "VERDICT", "EGRESS", "INGRESS"]);
+        for segment in &pair.segments {
+            segments.add_row(vec![
+                Cell::new(segment.connections.connlist_text()),
+                verdict_cell(
+                    if segment.allowed {
+                        Verdict::Allowed
+                    } else if segment.egress.uncertain || segment.ingress.uncertain {
+                        Verdict::Unknown
+                    } else {
+                        Verdict::Denied
+                    },
+                    options,
+                ),
+                Cell::new(decision_text(&segment.egress)),
+                Cell::new(decision_text(&segment.ingress)),
+            ]);
+        }
+        text.push_str(&finish(&segments));
+    }
     if options.wide && result.pairs.len() > 1 {
         text.push('\n');
         let mut pairs = new_table(
@@ -145,6 +170,30 @@ pub fn result(result: &ReachResult, options: RenderOptions) -> String {
         text.push('\n');
     }
     text
+}
+
+/// One side of a segment: what decides it, shortly.
+fn decision_text(decision: &crate::engine::network::verdict::SideDecision) -> String {
+    use crate::engine::network::verdict::Basis;
+    let verdict = if decision.allowed {
+        "allowed"
+    } else if decision.uncertain {
+        "unknown"
+    } else {
+        "denied"
+    };
+    let why = match decision.basis {
+        Basis::External => "outside the cluster".to_string(),
+        Basis::HostNetwork => "host network".to_string(),
+        _ if decision.attributions.is_empty() => "not isolated".to_string(),
+        _ => decision
+            .attributions
+            .iter()
+            .map(|attribution| attribution.display.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    format!("{verdict}: {why}")
 }
 
 /// `reach --all`: one row per allowed connection.

@@ -249,11 +249,13 @@ impl CiliumPolicies {
                             };
                             let mut conditions = Vec::new();
                             if let Some(l7) = entry.l7.as_ref().and_then(l7_condition) {
-                                conditions.push(format!("further filtered by L7 rules: {l7}"));
+                                conditions.push(format!(
+                                    "allowed at L3/L4; further filtered by the L7 rules of {{rule}}: {l7}"
+                                ));
                             }
                             if !entry.server_names.is_empty() {
                                 conditions.push(format!(
-                                    "only TLS connections with server name {}",
+                                    "only TLS connections with server name {} ({{rule}})",
                                     entry.server_names.join(", ")
                                 ));
                             }
@@ -424,7 +426,7 @@ impl CiliumPolicies {
                 {
                     conditions.push((
                         connections.clone(),
-                        format!("only after mutual authentication (`{mode}`)"),
+                        format!("only after mutual authentication (`{mode}`, {{rule}})"),
                     ));
                 }
                 if let Remote::Host(host, _) = remote
@@ -446,7 +448,7 @@ impl CiliumPolicies {
                     conditions.push((
                         connections.clone(),
                         format!(
-                            "only at the addresses the pod resolved for `{pattern}` through Cilium's DNS proxy (a DNS rule must allow the lookup)"
+                            "allowed at L3/L4 only at the addresses the pod resolved for `{pattern}` through Cilium's DNS proxy ({{rule}}; a DNS rule must allow the lookup)"
                         ),
                     ));
                 }

@@ -11,7 +11,7 @@ use super::cilium::CiliumEvaluation;
 use super::connections::{ConnectionSet, Protocol};
 use super::istio::MeshEvaluation;
 use super::networkpolicy::Evaluation;
-use super::verdict::{Attribution, Basis, Direction, Outcome, Segment, SideDecision};
+use super::verdict::{Basis, Direction, Outcome, Segment, SideDecision};
 
 /// The state of one side of a pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -423,17 +423,16 @@ impl SideEvaluation {
             }
             for outcome in &self.cilium.allows {
                 if applies(outcome.uncertain) && outcome.connections.contains(protocol, port) {
-                    allowing.push(policies.cilium_attribution(
-                        outcome.section,
-                        outcome.rule,
-                        Outcome::Allows,
-                    ));
+                    let attribution =
+                        policies.cilium_attribution(outcome.section, outcome.rule, Outcome::Allows);
                     for (set, condition) in &outcome.conditions {
-                        if set.contains(protocol, port) && !decision.conditions.contains(condition)
+                        let condition = condition.replace("{rule}", &attribution.display);
+                        if set.contains(protocol, port) && !decision.conditions.contains(&condition)
                         {
-                            decision.conditions.push(condition.clone());
+                            decision.conditions.push(condition);
                         }
                     }
+                    allowing.push(attribution);
                 }
             }
             for section in &self.cilium.isolating {
@@ -628,26 +627,5 @@ impl PairEvaluation {
                 .cmp(&(!right.allowed, right.connections.explanation_text()))
         });
         segments
-    }
-}
-
-/// Keeps `Attribution`'s constructor in one place.
-pub fn attribution(
-    policy: super::verdict::PolicyReference,
-    rule: Option<usize>,
-    rule_name: Option<String>,
-    outcome: Outcome,
-    display: String,
-    description: String,
-    constraint_id: String,
-) -> Attribution {
-    Attribution {
-        policy,
-        rule,
-        rule_name,
-        outcome,
-        display,
-        description,
-        constraint_id,
     }
 }

@@ -87,6 +87,20 @@ pub enum ReachError {
     },
 }
 
+/// Kinds whose absence from a Snapshot makes a reachability answer unreliable.
+const REACH_KINDS: &[&str] = &[
+    "NetworkPolicy",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "ClusterNetworkPolicy",
+    "CiliumNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+    "AuthorizationPolicy",
+    "Pod",
+    "Namespace",
+    "Service",
+];
+
 /// Indices of the policies (or rules, or sections) of one family selecting a pod.
 type Selection<'a> = std::borrow::Cow<'a, [usize]>;
 
@@ -839,7 +853,13 @@ impl<'a> NetworkModel<'a> {
                 if verdict == Verdict::Allowed && connections.is_empty() {
                     verdict = Verdict::Denied;
                 }
+                let segments = if port.is_none() {
+                    evaluation.segments(&self.policies)
+                } else {
+                    Vec::new()
+                };
                 pairs.push(PairVerdict {
+                    segments,
                     source: source_name,
                     source_pod: self.pod_name(source_peer),
                     destination: destination_name,
@@ -888,6 +908,41 @@ impl<'a> NetworkModel<'a> {
             )
         } else {
             overall_reason(&first)
+        };
+        // Unreadable policy kinds (or pods, namespaces) could change any answer.
+        // A gap in a namespace neither side is in cannot matter (except Istio's root namespace).
+        let mut involved: Vec<&str> = vec!["istio-system"];
+        for peer in source_peers.iter().chain(&destination_peers) {
+            match peer {
+                Peer::Endpoint(index) => involved.push(&self.inventory.endpoints[*index].namespace),
+                Peer::NamespacePod(namespace, _) => involved.push(namespace),
+                _ => {}
+            }
+        }
+        let blind_spots: Vec<String> = self
+            .snapshot
+            .gaps
+            .iter()
+            .filter(|gap| REACH_KINDS.contains(&gap.kind.as_str()))
+            .filter(|gap| {
+                gap.namespace
+                    .as_deref()
+                    .is_none_or(|namespace| involved.contains(&namespace))
+            })
+            .map(|gap| gap.describe())
+            .collect();
+        let (verdict, reason) = if blind_spots.is_empty() {
+            (verdict, reason)
+        } else {
+            notes.extend(blind_spots.iter().cloned());
+            (
+                Verdict::Unknown,
+                format!(
+                    "potoo could not read everything that decides this ({}); from what it could read: {} ({reason})",
+                    blind_spots.join("; "),
+                    verdict.as_str().to_ascii_lowercase()
+                ),
+            )
         };
         let mut connections = first.connections.clone();
         for pair in &pairs[1..] {

@@ -524,6 +524,10 @@ pub struct PairVerdict {
     pub ingress: SideVerdict,
     /// What both sides allow of the requested traffic.
     pub connections: ConnectionSet,
+    /// When no port was asked: the traffic split into pieces that share one explanation
+    /// (which policy and rule decides each side of each piece).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<Segment>,
 }
 
 /// What `reach SRC DST[:PORT]` answers (`kind: ReachResult`).
