@@ -67,8 +67,9 @@ const SIZES: [Size; 3] = [
 /// What potoo is asked, per size.
 const COMMANDS: &[(&str, &[&str])] = &[
     ("query -A -o json", &["query", "-A", "-o", "json"]),
-    ("status", &["status"]),
+    ("status -A", &["status", "-A"]),
     ("query -A -o table", &["query", "-A", "-o", "table"]),
+    ("reach --all -A -o connlist", &["reach", "--all", "-A", "-o", "connlist"]),
 ];
 
 fn main() {
