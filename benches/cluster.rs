@@ -69,7 +69,10 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("query -A -o json", &["query", "-A", "-o", "json"]),
     ("status -A", &["status", "-A"]),
     ("query -A -o table", &["query", "-A", "-o", "table"]),
-    ("reach --all -A -o connlist", &["reach", "--all", "-A", "-o", "connlist"]),
+    (
+        "reach --all -A -o connlist",
+        &["reach", "--all", "-A", "-o", "connlist"],
+    ),
 ];
 
 fn main() {
