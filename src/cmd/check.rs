@@ -4,17 +4,16 @@
 //! Snapshot, lays the manifests' Namespaces over it, runs the adapters and the admission engine.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use serde_json::Value;
 
 use super::CommandOutput;
 use crate::cli::{CheckArgs, GlobalOptions, OutputFormat};
 use crate::engine::admission::{self, CheckRequest, Manifest};
 use crate::render;
 use crate::source::NamespaceScope;
-use crate::source::files::FilesError;
+use crate::source::files::{self, FilesError};
 
 pub async fn run(global: &GlobalOptions, args: &CheckArgs) -> anyhow::Result<CommandOutput> {
     if global.output == OutputFormat::Connlist {
@@ -100,220 +99,45 @@ pub fn read_manifests(
     paths: &[PathBuf],
     stdin: &mut dyn Read,
 ) -> Result<Vec<Manifest>, FilesError> {
-    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
-    for path in paths {
-        if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            stdin
-                .read_to_end(&mut bytes)
-                .map_err(|error| file_error("-", format!("cannot read standard input: {error}")))?;
-            inputs.push(("-".to_string(), bytes));
-            continue;
-        }
-        let mut files = Vec::new();
-        if path.is_dir() {
-            collect_directory(path, &mut files)?;
-        } else if path.exists() {
-            files.push(path.clone());
-        } else {
-            return Err(file_error(
-                &path.display().to_string(),
-                "no such file or directory",
-            ));
-        }
-        for file in files {
-            let name = file.display().to_string();
-            let bytes = std::fs::read(&file)
-                .map_err(|error| file_error(&name, format!("cannot read: {error}")))?;
-            inputs.push((name, bytes));
-        }
-    }
     let mut manifests = Vec::new();
-    for (name, bytes) in &inputs {
-        parse_input(name, bytes, &mut manifests)?;
+    for input in files::collect_inputs(paths, stdin)? {
+        let (name, bytes) = input.load()?;
+        let text = std::str::from_utf8(&bytes).map_err(|error| FilesError {
+            file: name.clone(),
+            document: None,
+            line: None,
+            field: None,
+            message: format!("not UTF-8 text: {error}"),
+        })?;
+        for document in files::decode_documents(&name, text)? {
+            let located = |field: Option<String>, message: String| FilesError {
+                file: name.clone(),
+                document: Some(document.index),
+                line: document.line.map(|line| line as u64),
+                field,
+                message,
+            };
+            let items = files::list_items(document.value)
+                .map_err(|(field, message)| located(Some(field), message))?;
+            for (item, value) in items {
+                let manifest = admission::manifest_from_value(
+                    value,
+                    &name,
+                    document.index,
+                    document.line,
+                    item,
+                )
+                .map_err(|error| {
+                    located(
+                        item.map(|index| format!("items[{index}]")),
+                        error.to_string(),
+                    )
+                })?;
+                manifests.push(manifest);
+            }
+        }
     }
     Ok(manifests)
-}
-
-fn file_error(file: &str, message: impl Into<String>) -> FilesError {
-    FilesError {
-        file: file.to_string(),
-        document: None,
-        line: None,
-        field: None,
-        message: message.into(),
-    }
-}
-
-fn collect_directory(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), FilesError> {
-    let name = directory.display().to_string();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(directory)
-        .map_err(|error| file_error(&name, format!("cannot read directory: {error}")))?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .collect();
-    entries.sort();
-    for entry in entries {
-        let hidden = entry
-            .file_name()
-            .and_then(|file_name| file_name.to_str())
-            .is_some_and(|file_name| file_name.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if entry.is_dir() {
-            collect_directory(&entry, files)?;
-        } else if matches!(
-            entry.extension().and_then(|extension| extension.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
-            files.push(entry);
-        }
-    }
-    Ok(())
-}
-
-/// One input: JSON when it starts with `{` or `[` (an array's items are documents), else
-/// multi-document YAML.
-fn parse_input(name: &str, bytes: &[u8], manifests: &mut Vec<Manifest>) -> Result<(), FilesError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|error| file_error(name, format!("not UTF-8 text: {error}")))?;
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        let value: Value = serde_json::from_str(text).map_err(|error| FilesError {
-            file: name.to_string(),
-            document: None,
-            line: Some(error.line() as u64),
-            field: None,
-            message: format!("invalid JSON: {error}"),
-        })?;
-        let documents = match value {
-            Value::Array(items) => items,
-            other => vec![other],
-        };
-        for (index, document) in documents.into_iter().enumerate() {
-            add_document(name, index + 1, None, document, manifests)?;
-        }
-        return Ok(());
-    }
-    for (index, (first_line, chunk)) in split_yaml_documents(text).into_iter().enumerate() {
-        if is_blank_yaml(chunk) {
-            continue;
-        }
-        let document: Value = serde_saphyr::from_str(chunk).map_err(|error| FilesError {
-            file: name.to_string(),
-            document: Some(index + 1),
-            line: error
-                .location()
-                .map(|location| location.line() + first_line as u64 - 1),
-            field: None,
-            message: format!(
-                "invalid YAML: {}",
-                error
-                    .without_snippet()
-                    .to_string()
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-            ),
-        })?;
-        if document.is_null() {
-            continue;
-        }
-        add_document(name, index + 1, Some(first_line), document, manifests)?;
-    }
-    Ok(())
-}
-
-/// Splits a YAML stream at `---` lines, keeping each document's first line number (1-based).
-fn split_yaml_documents(text: &str) -> Vec<(usize, &str)> {
-    let mut documents = Vec::new();
-    let mut start = 0;
-    let mut start_line = 1;
-    let mut offset = 0;
-    for (line_index, line) in text.split_inclusive('\n').enumerate() {
-        let content = line.trim_end();
-        if content == "---" || content.starts_with("--- ") {
-            documents.push((start_line, &text[start..offset]));
-            start = offset + line.len();
-            start_line = line_index + 2;
-        }
-        offset += line.len();
-    }
-    documents.push((start_line, &text[start..]));
-    documents
-}
-
-fn is_blank_yaml(chunk: &str) -> bool {
-    chunk.lines().all(|line| {
-        let line = line.trim();
-        line.is_empty() || line.starts_with('#') || line == "..."
-    })
-}
-
-/// One document: an object, or a `List` (`kind: List` or `<Kind>List` with `items`) of objects.
-fn add_document(
-    name: &str,
-    document: usize,
-    line: Option<usize>,
-    value: Value,
-    manifests: &mut Vec<Manifest>,
-) -> Result<(), FilesError> {
-    let located = |field: Option<String>, message: String| FilesError {
-        file: name.to_string(),
-        document: Some(document),
-        line: line.map(|line| line as u64),
-        field,
-        message,
-    };
-    let kind = value
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let api_version = value
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    if kind == "List" || (kind.ends_with("List") && value.get("items").is_some()) {
-        let mut value = value;
-        let items = match value
-            .as_object_mut()
-            .and_then(|fields| fields.remove("items"))
-        {
-            Some(Value::Array(items)) => items,
-            Some(Value::Null) | None => Vec::new(),
-            Some(_) => {
-                return Err(located(
-                    Some("items".to_string()),
-                    "must be a list".to_string(),
-                ));
-            }
-        };
-        let item_kind = kind
-            .strip_suffix("List")
-            .filter(|item_kind| !item_kind.is_empty())
-            .map(str::to_string);
-        for (index, mut item) in items.into_iter().enumerate() {
-            if let (Some(item_kind), Value::Object(fields)) = (&item_kind, &mut item) {
-                fields
-                    .entry("kind")
-                    .or_insert_with(|| Value::String(item_kind.clone()));
-                fields
-                    .entry("apiVersion")
-                    .or_insert_with(|| Value::String(api_version.clone()));
-            }
-            let manifest = admission::manifest_from_value(item, name, document, line, Some(index))
-                .map_err(|error| located(Some(format!("items[{index}]")), error.to_string()))?;
-            manifests.push(manifest);
-        }
-        return Ok(());
-    }
-    let manifest = admission::manifest_from_value(value, name, document, line, None)
-        .map_err(|error| located(None, error.to_string()))?;
-    manifests.push(manifest);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -49,28 +49,7 @@ fn file_error(file: &str, message: impl Into<String>) -> FilesError {
 /// Reads every path (`-` is stdin) into one Snapshot. Any unreadable input fails the whole read:
 /// nothing partial is presented as complete.
 pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, FilesError> {
-    let mut inputs: Vec<Input> = Vec::new();
-    let mut files: Vec<PathBuf> = Vec::new();
-    for path in paths {
-        if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            stdin
-                .read_to_end(&mut bytes)
-                .map_err(|error| file_error("-", format!("cannot read standard input: {error}")))?;
-            inputs.push(Input::Read("-".to_string(), bytes));
-        } else if path.is_dir() {
-            collect_directory(path, &mut files)?;
-        } else if path.exists() {
-            files.push(path.clone());
-        } else {
-            return Err(file_error(
-                &path.display().to_string(),
-                "no such file or directory",
-            ));
-        }
-    }
-    inputs.extend(files.into_iter().map(Input::File));
-
+    let inputs = collect_inputs(paths, stdin)?;
     let parsed = parse_in_parallel(&inputs)?;
     let description = paths
         .iter()
@@ -148,25 +127,58 @@ struct Contents {
     gaps: Vec<Gap>,
 }
 
-/// One input: bytes already read (stdin), or a file each parser thread reads itself, so a file's
-/// bytes live only while it is parsed.
-enum Input {
+/// One input: bytes already read (stdin), or a file read when it is parsed, so a file's bytes
+/// live only while it is parsed.
+pub enum Input {
     Read(String, Vec<u8>),
     File(PathBuf),
 }
 
 impl Input {
-    fn parse(&self) -> Result<Contents, FilesError> {
+    /// The input's name and bytes.
+    pub fn load(&self) -> Result<(String, std::borrow::Cow<'_, [u8]>), FilesError> {
         match self {
-            Input::Read(name, bytes) => parse_input(name, bytes),
+            Input::Read(name, bytes) => Ok((name.clone(), std::borrow::Cow::Borrowed(bytes))),
             Input::File(path) => {
                 let name = path.display().to_string();
                 let bytes = std::fs::read(path)
                     .map_err(|error| file_error(&name, format!("cannot read: {error}")))?;
-                parse_input(&name, &bytes)
+                Ok((name, std::borrow::Cow::Owned(bytes)))
             }
         }
     }
+
+    fn parse(&self) -> Result<Contents, FilesError> {
+        let (name, bytes) = self.load()?;
+        parse_input(&name, &bytes)
+    }
+}
+
+/// The inputs `paths` name, in order: `-` is standard input (read now), directories give their
+/// `.yaml`/`.yml`/`.json` files recursively in name order; a missing path is an error.
+pub fn collect_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Input>, FilesError> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            stdin
+                .read_to_end(&mut bytes)
+                .map_err(|error| file_error("-", format!("cannot read standard input: {error}")))?;
+            inputs.push(Input::Read("-".to_string(), bytes));
+        } else if path.is_dir() {
+            let mut files = Vec::new();
+            collect_directory(path, &mut files)?;
+            inputs.extend(files.into_iter().map(Input::File));
+        } else if path.exists() {
+            inputs.push(Input::File(path.clone()));
+        } else {
+            return Err(file_error(
+                &path.display().to_string(),
+                "no such file or directory",
+            ));
+        }
+    }
+    Ok(inputs)
 }
 
 fn parse_in_parallel(inputs: &[Input]) -> Result<Vec<Contents>, FilesError> {
@@ -219,45 +231,15 @@ fn parse_input(name: &str, bytes: &[u8]) -> Result<Contents, FilesError> {
         && let Some(list) = parse_json_list(name, text)?
     {
         add_raw_list(name, list, &mut contents)?;
-    } else if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        let value: Value = serde_json::from_str(text).map_err(|error| FilesError {
-            file: name.to_string(),
-            document: None,
-            line: Some(error.line() as u64),
-            field: None,
-            message: format!("invalid JSON: {error}"),
-        })?;
-        let documents = match value {
-            Value::Array(items) => items,
-            other => vec![other],
-        };
-        for (index, document) in documents.into_iter().enumerate() {
-            add_document(name, index + 1, None, document, &mut contents)?;
-        }
     } else {
-        for (index, (first_line, chunk)) in split_yaml_documents(text).into_iter().enumerate() {
-            if is_blank_yaml(chunk) {
-                continue;
-            }
-            let document: Value = serde_saphyr::from_str(chunk).map_err(|error| {
-                let line = error
-                    .location()
-                    .map(|location| location.line() + first_line as u64 - 1);
-                FilesError {
-                    file: name.to_string(),
-                    document: Some(index + 1),
-                    line,
-                    field: None,
-                    message: format!(
-                        "invalid YAML: {}",
-                        first_line_of(&error.without_snippet().to_string())
-                    ),
-                }
-            })?;
-            if document.is_null() {
-                continue;
-            }
-            add_document(name, index + 1, Some(first_line), document, &mut contents)?;
+        for document in decode_documents(name, text)? {
+            add_document(
+                name,
+                document.index,
+                document.line,
+                document.value,
+                &mut contents,
+            )?;
         }
     }
     Ok(contents)
@@ -325,6 +307,117 @@ fn add_raw_list(name: &str, list: RawList<'_>, contents: &mut Contents) -> Resul
     Ok(())
 }
 
+/// One decoded document of an input, with where it starts.
+pub struct Document {
+    /// 1-based index in the stream (JSON arrays: the element index).
+    pub index: usize,
+    /// First line of a YAML document.
+    pub line: Option<usize>,
+    pub value: Value,
+}
+
+/// Decodes `text`: JSON when it starts with `{` or `[` (an array's elements are documents),
+/// else multi-document YAML; empty documents are skipped but keep their index.
+pub fn decode_documents(name: &str, text: &str) -> Result<Vec<Document>, FilesError> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let value: Value = serde_json::from_str(text).map_err(|error| FilesError {
+            file: name.to_string(),
+            document: None,
+            line: Some(error.line() as u64),
+            field: None,
+            message: format!("invalid JSON: {error}"),
+        })?;
+        let values = match value {
+            Value::Array(items) => items,
+            other => vec![other],
+        };
+        return Ok(values
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| Document {
+                index: index + 1,
+                line: None,
+                value,
+            })
+            .collect());
+    }
+    let mut documents = Vec::new();
+    for (index, (first_line, chunk)) in split_yaml_documents(text).into_iter().enumerate() {
+        if is_blank_yaml(chunk) {
+            continue;
+        }
+        let value: Value = serde_saphyr::from_str(chunk).map_err(|error| FilesError {
+            file: name.to_string(),
+            document: Some(index + 1),
+            line: error
+                .location()
+                .map(|location| location.line() + first_line as u64 - 1),
+            field: None,
+            message: format!(
+                "invalid YAML: {}",
+                first_line_of(&error.without_snippet().to_string())
+            ),
+        })?;
+        if !value.is_null() {
+            documents.push(Document {
+                index: index + 1,
+                line: Some(first_line),
+                value,
+            });
+        }
+    }
+    Ok(documents)
+}
+
+/// A list item's index (`None` for a plain document) and its value.
+pub type ListItem = (Option<usize>, Value);
+
+/// A document's objects: the document itself, or the items of a `List`/`*List` with their
+/// `kind`/`apiVersion` filled in from the list. The error names the field (`items`).
+pub fn list_items(value: Value) -> Result<Vec<ListItem>, (String, String)> {
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if !(kind == "List" || (kind.ends_with("List") && value.get("items").is_some())) {
+        return Ok(vec![(None, value)]);
+    }
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let mut value = value;
+    let items = match value
+        .as_object_mut()
+        .and_then(|fields| fields.remove("items"))
+    {
+        Some(Value::Array(items)) => items,
+        Some(Value::Null) | None => Vec::new(),
+        Some(_) => return Err(("items".to_string(), "must be a list".to_string())),
+    };
+    let item_kind = kind
+        .strip_suffix("List")
+        .filter(|item_kind| !item_kind.is_empty());
+    Ok(items
+        .into_iter()
+        .enumerate()
+        .map(|(index, mut item)| {
+            if let (Some(item_kind), Value::Object(fields)) = (item_kind, &mut item) {
+                fields
+                    .entry("kind")
+                    .or_insert_with(|| Value::String(item_kind.to_string()));
+                fields
+                    .entry("apiVersion")
+                    .or_insert_with(|| Value::String(api_version.clone()));
+            }
+            (Some(index), item)
+        })
+        .collect())
+}
+
 fn first_line_of(text: &str) -> String {
     text.lines().next().unwrap_or_default().trim().to_string()
 }
@@ -383,43 +476,17 @@ fn add_document(
     if api_version.starts_with("potoo.dev/") && kind == "Snapshot" {
         return add_snapshot_document(value, contents, &located);
     }
-    if kind == "List" || (kind.ends_with("List") && value.get("items").is_some()) {
-        let mut value = value;
-        let items = match value
-            .as_object_mut()
-            .and_then(|fields| fields.remove("items"))
-        {
-            Some(Value::Array(items)) => items,
-            Some(Value::Null) | None => Vec::new(),
-            Some(_) => {
-                return Err(located(
-                    Some("items".to_string()),
-                    "must be a list".to_string(),
-                ));
-            }
-        };
-        let item_kind = kind
-            .strip_suffix("List")
-            .filter(|item_kind| !item_kind.is_empty())
-            .map(str::to_string);
-        contents.objects.reserve(items.len());
-        for (index, mut item) in items.into_iter().enumerate() {
-            if let (Some(item_kind), Value::Object(fields)) = (&item_kind, &mut item) {
-                fields
-                    .entry("kind")
-                    .or_insert_with(|| Value::String(item_kind.clone()));
-                fields
-                    .entry("apiVersion")
-                    .or_insert_with(|| Value::String(api_version.clone()));
-            }
-            let object = object_from_value(item)
-                .map_err(|error| located(Some(format!("items[{index}]")), error.to_string()))?;
-            contents.objects.push(object);
-        }
-        return Ok(());
+    let items = list_items(value).map_err(|(field, message)| located(Some(field), message))?;
+    contents.objects.reserve(items.len());
+    for (item, value) in items {
+        let object = object_from_value(value).map_err(|error| {
+            located(
+                item.map(|index| format!("items[{index}]")),
+                error.to_string(),
+            )
+        })?;
+        contents.objects.push(object);
     }
-    let object = object_from_value(value).map_err(|error| located(None, error.to_string()))?;
-    contents.objects.push(object);
     Ok(())
 }
 
