@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::fields::strings;
 use super::registry::{Adapter, AdapterOutput};
 use crate::model::constraint::MatchCondition;
 use crate::model::details::admissionpolicy::{
@@ -746,19 +747,6 @@ fn items<'a>(value: Option<&'a Value>, field: &str) -> Result<&'a [Value], Strin
         Some(Value::Array(items)) => Ok(items),
         Some(_) => Err(format!("{field}: must be a list; policy ignored")),
     }
-}
-
-fn strings(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn text(value: &Value, name: &str) -> Option<String> {

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::fields::{selector, strings};
 use super::registry::{Adapter, AdapterOutput};
 use crate::model::details::gatekeeper::{
     AuditViolation, GatekeeperDetails, GatekeeperTarget, MatchKind, ScopedEnforcementAction,
@@ -674,18 +675,6 @@ fn read_violations(status: &Value) -> Vec<AuditViolation> {
         .collect()
 }
 
-/// Strings of a list, skipping anything else.
-fn strings(value: Option<&Value>) -> Vec<String> {
-    match value {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// A list of strings that must be a list: `None` when absent, a problem when it is something else.
 fn string_list(
     value: Option<&Value>,
@@ -708,27 +697,6 @@ fn string_list(
             problems.push(format!("{path}: must be a list; ignored"));
             None
         }
-    }
-}
-
-fn selector(
-    value: Option<&Value>,
-    path: &str,
-    problems: &mut Vec<String>,
-) -> Option<LabelSelector> {
-    match value {
-        None | Some(Value::Null) => None,
-        Some(value) => match LabelSelector::from_value(value) {
-            Ok(selector) => Some(selector),
-            Err(error) if error.field.is_empty() => {
-                problems.push(format!("{path}: {}; selector ignored", error.problem));
-                None
-            }
-            Err(error) => {
-                problems.push(format!("{path}.{error}; selector ignored"));
-                None
-            }
-        },
     }
 }
 

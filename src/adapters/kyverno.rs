@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::fields::{selector, strings};
 use super::registry::{Adapter, AdapterOutput};
 use crate::index::wildcard_matches;
 use crate::model::details::kyverno::{
@@ -1919,18 +1920,6 @@ fn cel_autogen(object: &Object, spec: &Value) -> (Vec<String>, Vec<String>) {
 // ---------------------------------------------------------------------------------------------
 // Small readers
 
-/// Strings of a list, skipping anything else.
-fn strings(value: Option<&Value>) -> Vec<String> {
-    match value {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// A list of strings; a problem when it is something else (and nothing is read).
 fn string_list(value: Option<&Value>, path: &str, problems: &mut Vec<String>) -> Vec<String> {
     match value {
@@ -1949,27 +1938,6 @@ fn string_list(value: Option<&Value>, path: &str, problems: &mut Vec<String>) ->
             problems.push(format!("{path}: must be a list; ignored"));
             Vec::new()
         }
-    }
-}
-
-fn selector(
-    value: Option<&Value>,
-    path: &str,
-    problems: &mut Vec<String>,
-) -> Option<LabelSelector> {
-    match value {
-        None | Some(Value::Null) => None,
-        Some(value) => match LabelSelector::from_value(value) {
-            Ok(selector) => Some(selector),
-            Err(error) if error.field.is_empty() => {
-                problems.push(format!("{path}: {}; selector ignored", error.problem));
-                None
-            }
-            Err(error) => {
-                problems.push(format!("{path}.{error}; selector ignored"));
-                None
-            }
-        },
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod adminnetworkpolicy;
 pub mod admissionpolicy;
 pub mod cilium;
+pub mod fields;
 pub mod gatekeeper;
 pub mod generic;
 pub mod istio;

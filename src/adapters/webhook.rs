@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::fields::strings;
 use super::registry::{Adapter, AdapterOutput};
 use crate::model::constraint::{MatchCondition, WebhookDetails, WebhookRule};
 use crate::model::{
@@ -165,19 +166,6 @@ fn text(value: &Value, field: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
-}
-
-fn strings(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn parse_rules(value: Option<&Value>) -> Vec<WebhookRule> {
