@@ -123,7 +123,7 @@ fn manifests_json_is_a_check_result() {
 }
 
 #[test]
-fn constraints_no_engine_evaluates_yet_are_unknown_never_pass() {
+fn kyverno_rules_are_evaluated_with_kyverno_wording_on_autogen_rules() {
     let text = stdout_with_code(
         &[
             "check",
@@ -136,26 +136,29 @@ fn constraints_no_engine_evaluates_yet_are_unknown_never_pass() {
             "-o",
             "json",
         ],
-        0,
+        1,
     );
     let document: Value = serde_json::from_str(&text).unwrap();
     let report = &document["objects"][1];
     assert_eq!(report["object"]["name"], "report");
-    assert_eq!(report["verdict"], "unknown");
+    assert_eq!(report["verdict"], "blocked");
     let kyverno = findings(report)
         .iter()
         .find(|finding| finding["constraintKind"] == "ClusterPolicy")
         .unwrap_or_else(|| panic!("no Kyverno finding in {report}"));
-    assert_eq!(kyverno["verdict"], "unknown");
+    assert_eq!(kyverno["verdict"], "blocked");
+    assert_eq!(kyverno["rule"], "autogen-cronjob-check-team");
     assert_eq!(
-        kyverno["reason"],
-        "because Kyverno rules are not evaluated yet"
+        kyverno["message"],
+        "validation error: label `team` is required. rule autogen-cronjob-check-team failed at path /spec/jobTemplate/spec/template/metadata/"
     );
-    assert!(
-        kyverno["constraintId"]
-            .as_str()
-            .unwrap()
-            .starts_with("ClusterPolicy/_cluster/require-team-label")
+    assert_eq!(
+        kyverno["fieldPath"],
+        "spec.jobTemplate.spec.template.metadata"
+    );
+    assert_eq!(
+        kyverno["constraintId"],
+        "ClusterPolicy/_cluster/require-team-label#check-team"
     );
 }
 

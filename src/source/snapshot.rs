@@ -275,6 +275,18 @@ impl Snapshot {
         indices.iter().map(move |index| &self.objects[*index])
     }
 
+    /// One object by group, kind, namespace and name.
+    pub fn find(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<&Object> {
+        self.of_kind(group, kind)
+            .find(|object| object.name == name && object.namespace.as_deref() == namespace)
+    }
+
     /// The group/kinds present, sorted.
     pub fn kinds(&self) -> Vec<GroupKind> {
         let mut kinds: Vec<GroupKind> = self.by_kind.keys().cloned().collect();

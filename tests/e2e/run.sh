@@ -594,12 +594,15 @@ $(cat "$D/out/gt-$case_name.diff")"
     fi
   fi
 done
-# potoo's prediction for the same cases (the engines that exist: Pod Security so far): `check`
-# live as admin must block exactly what the apiserver rejected, with the apiserver's message,
-# and admit what it admitted.
+# potoo's prediction for the same cases, for each family whose engine exists (one file per
+# family prefix in expect/check-predicts/: psa, vap, limitrange, quota): `check` live as admin
+# must block exactly what the apiserver rejected, with the apiserver's message, and admit what
+# it admitted.
 if [[ $harness_only -eq 0 && $record -eq 0 ]]; then
-  for recorded in "$gt_dir"/psa-*.json; do
+  for recorded in "$gt_dir"/*.json; do
     [[ -e "$recorded" ]] || continue
+    family="$(basename "$recorded" .json)"; family="${family%%-*}"
+    [[ -f "$here/expect/check-predicts/$family" ]] || continue
     case_name="$(basename "$recorded" .json)"
     potoo "check-$case_name" check -f "$gt_dir/cases/$case_name.yaml" --kubeconfig "$KC_ADMIN" -o json
     potoo "check-offline-$case_name" check -f "$gt_dir/cases/$case_name.yaml" --from "$D/export.json" \
@@ -612,7 +615,8 @@ if [[ $harness_only -eq 0 && $record -eq 0 ]]; then
       else fail "check predicts the apiserver: $case_name (admitted)" "$(show "check-$case_name")"; fi
     else
       want="$(jq -r .message "$recorded")"
-      got="$(jq -r '[.objects[].findings[] | select(.verdict == "blocked" and .constraintKind == "PodSecurity") | .message] | first // ""' \
+      got="$(jq -r --arg want "$want" '[.objects[].findings[] | select(.verdict == "blocked") | .message]
+        | (map(select(. == $want)) + .) | first // ""' \
         "$D/out/check-$case_name.stdout" 2>/dev/null || true)"
       if [[ "$rc" == 1 && "$got" == "$want" ]]; then pass "check predicts the apiserver: $case_name (rejected, same message)"
       else fail "check predicts the apiserver: $case_name (rejected)" "want exit 1 and message:

@@ -1,11 +1,18 @@
 //! The admission engine behind `check`: would these manifests be admitted, and what blocks or
 //! warns, by which constraint and rule, at which field. PodSecurity is evaluated (`psa.rs`), on
 //! Pods and on the Pods that controllers would create (`podtemplate.rs`); every other admission
-//! constraint that applies is reported `unknown`, never `pass`.
+//! constraint that applies goes to its family's engine (`dispatch.rs`), which reports what it
+//! cannot evaluate as `unknown`, never `pass`.
 
+pub mod dispatch;
+pub mod gatekeeper;
 pub mod kyverno;
+pub mod limitrange;
 pub mod podtemplate;
 pub mod psa;
+pub mod quota;
+pub mod vap;
+pub mod webhooks;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,12 +20,13 @@ use serde_json::Value;
 
 use crate::adapters::AdapterOutput;
 use crate::index::{Index, Workload};
+use crate::model::Details;
 use crate::model::finding::{CheckResult, CheckedObject, Finding, ObjectVerdict, Verdict};
-use crate::model::{Constraint, ConstraintType, Details, Effect};
 use crate::source::catalog;
 use crate::source::snapshot::string_map;
 use crate::source::{GapReason, GroupKind, Object, Snapshot};
 
+use dispatch::{CheckContext, CheckState, ObjectUnderCheck};
 use podtemplate::TemplatePod;
 use psa::{LevelVersion, Mode, NamespacePolicy, PodView, Violation};
 
@@ -129,6 +137,14 @@ pub fn check(
     request: &CheckRequest,
 ) -> CheckResult {
     let index = Index::new(merged, &adapted.constraints);
+    let context = CheckContext {
+        cluster,
+        merged,
+        adapted,
+        index: &index,
+        request,
+    };
+    let mut state = CheckState::default();
     let mut notes = Notes::default();
     let mut objects = Vec::new();
     for manifest in &request.manifests {
@@ -162,14 +178,16 @@ pub fn check(
             ));
         }
         if let Some(namespace) = &namespace {
-            findings.extend(unevaluated_findings(
-                &index,
-                adapted,
-                &checked,
+            let workload = workload_of(manifest, namespace);
+            let object = ObjectUnderCheck {
                 manifest,
+                checked: &checked,
                 namespace,
-                is_pod || template.as_ref().is_some_and(|pod| pod.kind.creates_pods),
-            ));
+                workload: &workload,
+                template: template.as_ref(),
+                creates_pods: is_pod || template.as_ref().is_some_and(|pod| pod.kind.creates_pods),
+            };
+            findings.extend(dispatch::evaluate_object(&context, &object, &mut state));
         }
         objects.push(ObjectVerdict::new(checked, findings));
     }
@@ -647,15 +665,9 @@ fn existing_pod_warnings(
     warnings
 }
 
-/// Admission constraints that apply to the object but that no engine evaluates yet: `unknown`.
-fn unevaluated_findings(
-    index: &Index,
-    adapted: &AdapterOutput,
-    checked: &CheckedObject,
-    manifest: &Manifest,
-    namespace: &str,
-    creates_pods: bool,
-) -> Vec<Finding> {
+/// The workload view of a manifest object the index matches constraints against: its own labels,
+/// and its pod template's labels for controllers.
+fn workload_of(manifest: &Manifest, namespace: &str) -> Workload {
     let object = &manifest.object;
     let group_kind = object.group_kind();
     let template_labels =
@@ -663,143 +675,14 @@ fn unevaluated_findings(
             let pointer = format!("{}/metadata/labels", kind.pointer);
             string_map(object.value.pointer(&pointer))
         });
-    let workload = Workload {
+    Workload {
         api_version: object.api_version.clone(),
         kind: object.kind.clone(),
         namespace: namespace.to_string(),
         name: object.name.clone(),
         labels: object.labels(),
         pod_labels: template_labels.unwrap_or_else(|| object.labels()),
-    };
-    let families_present = |is_family: fn(&Details) -> bool| {
-        adapted
-            .constraints
-            .iter()
-            .any(|constraint| is_family(&constraint.details))
-    };
-    let mut findings: Vec<Finding> = index
-        .for_workload(&workload)
-        .into_iter()
-        .filter_map(|matched| {
-            let constraint = matched.constraint;
-            let reason = unevaluated_reason(constraint, creates_pods, &families_present)?;
-            let is_pod = group_kind == GroupKind::new("", "Pod");
-            let through_pods = !is_pod && applies_through_pods(constraint, &workload);
-            if through_pods && !creates_pods {
-                return None;
-            }
-            Some(Finding {
-                object: checked.clone(),
-                constraint_id: constraint.id.clone(),
-                constraint_kind: constraint.source.kind.clone(),
-                rule: constraint.rule.clone(),
-                verdict: Verdict::Unknown,
-                message: constraint.summary.clone(),
-                detail: None,
-                field_path: None,
-                field_paths: Vec::new(),
-                reason: Some(reason),
-                via_pod_template: through_pods,
-            })
-        })
-        .collect();
-    findings.sort_by(|left, right| left.constraint_id.cmp(&right.constraint_id));
-    findings
-}
-
-/// Why a constraint that applies is not evaluated, or `None` when it is evaluated elsewhere or
-/// cannot affect admission of this object.
-fn unevaluated_reason(
-    constraint: &Constraint,
-    creates_pods: bool,
-    families_present: &dyn Fn(fn(&Details) -> bool) -> bool,
-) -> Option<String> {
-    if !matches!(
-        constraint.constraint_type,
-        ConstraintType::Admission | ConstraintType::ResourceLimit
-    ) || constraint.effect == Effect::Mutate
-    {
-        return None;
     }
-    let reason = match &constraint.details {
-        Details::PodSecurity(_) => return None,
-        Details::Kyverno(_) => "because Kyverno rules are not evaluated yet".to_string(),
-        Details::Gatekeeper(_) => {
-            "because Gatekeeper constraints are not evaluated yet".to_string()
-        }
-        Details::AdmissionPolicy(_) => {
-            "because ValidatingAdmissionPolicy CEL expressions are not evaluated yet".to_string()
-        }
-        Details::Webhook(details) => {
-            let owned_by_reported_engine = match details.engine.as_deref() {
-                Some("kyverno") => {
-                    families_present(|details| matches!(details, Details::Kyverno(_)))
-                }
-                Some("gatekeeper") => {
-                    families_present(|details| matches!(details, Details::Gatekeeper(_)))
-                }
-                _ => false,
-            };
-            if owned_by_reported_engine {
-                return None;
-            }
-            format!(
-                "because admission webhook `{}` runs in the cluster and cannot be evaluated client-side",
-                details.webhook_name
-            )
-        }
-        Details::ResourceQuota(_) if creates_pods => {
-            "because ResourceQuota usage is not evaluated yet".to_string()
-        }
-        Details::LimitRange(_) if creates_pods => {
-            "because LimitRange limits and defaults are not evaluated yet".to_string()
-        }
-        Details::Generic(details) if constraint.constraint_type == ConstraintType::Admission => {
-            format!(
-                "because `{}` policies ({}) are not evaluated",
-                constraint.source.kind, details.engine
-            )
-        }
-        _ => return None,
-    };
-    Some(reason)
-}
-
-/// Whether a constraint reaches a controller only through the Pods it creates (its resources
-/// cover Pods but not the controller's own kind).
-fn applies_through_pods(constraint: &Constraint, workload: &Workload) -> bool {
-    if matches!(
-        constraint.details,
-        Details::ResourceQuota(_) | Details::LimitRange(_)
-    ) {
-        return true;
-    }
-    let Some(resources) = &constraint.scope.resources else {
-        return false;
-    };
-    let plural = format!("{}s", workload.kind.to_ascii_lowercase());
-    let group = workload
-        .api_version
-        .rsplit_once('/')
-        .map(|(group, _)| group)
-        .unwrap_or("");
-    let own = if group.is_empty() {
-        plural.clone()
-    } else {
-        format!("{group}/{plural}")
-    };
-    let covers_own = resources.iter().any(|resource| {
-        resource == &own
-            || resource == "*"
-            || resource == "*/*"
-            || resource == &format!("*/{plural}")
-            || (!group.is_empty() && resource == &format!("{group}/*"))
-            || resource.eq_ignore_ascii_case(&workload.kind)
-    });
-    !covers_own
-        && resources
-            .iter()
-            .any(|resource| matches!(resource.as_str(), "pods" | "Pod"))
 }
 
 /// Parses one manifest document value into an object (used by tests and by `check`'s reader).

@@ -2,6 +2,7 @@
 //! deny, foreach, podSecurity) on one resource, with match/exclude, autogen, context entries,
 //! preconditions and PolicyExceptions, and returns one result per applicable rule.
 
+pub mod admission;
 pub mod autogen;
 pub mod conditions;
 pub mod exceptions;
@@ -460,13 +461,21 @@ pub(crate) fn check_patterns(
         return match match_pattern(resource, &pattern) {
             PatternOutcome::Pass => (RuleStatus::Pass, format!("validation rule `{rule}` passed")),
             PatternOutcome::Skip { message } => (RuleStatus::Skip, message),
-            PatternOutcome::Fail { path, message } => (
+            // Kyverno's own wording (`buildErrorMessage`): the message ends with a period.
+            PatternOutcome::Fail { path, .. } if raw_message.is_empty() => (
                 RuleStatus::Fail,
-                format!(
-                    "{} (rule `{rule}` failed at path `{path}`: {message})",
-                    render_message(raw_message, context, rule)
-                ),
+                format!("validation error: rule {rule} failed at path {path}"),
             ),
+            PatternOutcome::Fail { path, .. } => {
+                let mut message = render_message(raw_message, context, rule);
+                if !message.ends_with('.') {
+                    message.push('.');
+                }
+                (
+                    RuleStatus::Fail,
+                    format!("validation error: {message} rule {rule} failed at path {path}"),
+                )
+            }
         };
     }
     let patterns = match validate.get("anyPattern") {
@@ -491,7 +500,7 @@ pub(crate) fn check_patterns(
             }
             PatternOutcome::Skip { .. } => skips += 1,
             PatternOutcome::Fail { path, .. } => {
-                failures.push(format!("anyPattern[{index}] failed at path `{path}`"))
+                failures.push(format!("rule {rule}[{index}] failed at path {path}"))
             }
         }
     }
@@ -504,14 +513,16 @@ pub(crate) fn check_patterns(
     if failures.is_empty() {
         return (RuleStatus::Pass, format!("validation rule `{rule}` passed"));
     }
-    (
-        RuleStatus::Fail,
-        format!(
-            "{} ({})",
-            render_message(raw_message, context, rule),
-            failures.join("; ")
-        ),
-    )
+    // Kyverno's `buildAnyPatternErrorMessage`: the message as written, without substitution.
+    let failures = failures.join(" ");
+    let message = if raw_message.is_empty() {
+        format!("validation error: {failures}")
+    } else if raw_message.ends_with('.') {
+        format!("validation error: {raw_message} {failures}")
+    } else {
+        format!("validation error: {raw_message}. {failures}")
+    };
+    (RuleStatus::Fail, message)
 }
 
 /// `request`, `serviceAccountName`, `serviceAccountNamespace`, `images` and the values.

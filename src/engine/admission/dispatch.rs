@@ -1,0 +1,235 @@
+//! Hands each admission constraint that applies to a manifest object to the engine of its family
+//! (Kyverno, Gatekeeper, ValidatingAdmissionPolicy, LimitRange, ResourceQuota, webhooks) and
+//! collects their findings. A family that cannot evaluate a constraint reports it `unknown` with
+//! the reason, never `pass`.
+
+use std::collections::BTreeMap;
+
+use crate::adapters::AdapterOutput;
+use crate::index::{Index, Workload};
+use crate::model::finding::{CheckedObject, Finding, Verdict};
+use crate::model::{Constraint, ConstraintType, Details, Effect};
+use crate::source::{GroupKind, Snapshot};
+
+use super::podtemplate::TemplatePod;
+use super::{CheckRequest, Manifest};
+
+/// The cluster side of a check run, shared by every object.
+pub struct CheckContext<'a> {
+    /// The cluster state as read.
+    pub cluster: &'a Snapshot,
+    /// The same with the manifests' Namespaces laid over it.
+    pub merged: &'a Snapshot,
+    /// The adapters' output on `merged`.
+    pub adapted: &'a AdapterOutput,
+    pub index: &'a Index<'a>,
+    pub request: &'a CheckRequest,
+}
+
+/// One manifest object under check, and what is known about it.
+pub struct ObjectUnderCheck<'a> {
+    pub manifest: &'a Manifest,
+    pub checked: &'a CheckedObject,
+    /// The namespace it would be created in.
+    pub namespace: &'a str,
+    /// The workload view the index matched constraints with.
+    pub workload: &'a Workload,
+    /// The Pod its controller would create, for pod controllers.
+    pub template: Option<&'a TemplatePod>,
+    /// Whether admitting the object creates Pods (a Pod, or a controller that creates them).
+    pub creates_pods: bool,
+}
+
+impl ObjectUnderCheck<'_> {
+    pub fn is_pod(&self) -> bool {
+        self.manifest.object.group_kind() == GroupKind::new("", "Pod")
+    }
+}
+
+/// A constraint that applies to the object, as the index matched it.
+#[derive(Clone, Copy)]
+pub struct Applicable<'a> {
+    pub constraint: &'a Constraint,
+    /// The constraint reaches a controller only through the Pods it creates: evaluate it on
+    /// `ObjectUnderCheck::template`, and mark findings `via_pod_template`.
+    pub through_pods: bool,
+}
+
+/// State that lives across the objects of one run (quota consumed by earlier manifests…).
+#[derive(Default)]
+pub struct CheckState {
+    pub quota: super::quota::Ledger,
+}
+
+/// The finding every engine reports for a constraint it cannot evaluate.
+pub fn unknown_finding(
+    object: &ObjectUnderCheck<'_>,
+    applicable: &Applicable<'_>,
+    reason: impl Into<String>,
+) -> Finding {
+    let constraint = applicable.constraint;
+    Finding {
+        object: object.checked.clone(),
+        constraint_id: constraint.id.clone(),
+        constraint_kind: constraint.source.kind.clone(),
+        rule: constraint.rule.clone(),
+        verdict: Verdict::Unknown,
+        message: constraint.summary.clone(),
+        detail: None,
+        field_path: None,
+        field_paths: Vec::new(),
+        reason: Some(reason.into()),
+        via_pod_template: applicable.through_pods,
+    }
+}
+
+/// A finding of `verdict` for a constraint, with the component's message.
+pub fn finding(
+    object: &ObjectUnderCheck<'_>,
+    applicable: &Applicable<'_>,
+    verdict: Verdict,
+    message: impl Into<String>,
+) -> Finding {
+    let constraint = applicable.constraint;
+    Finding {
+        object: object.checked.clone(),
+        constraint_id: constraint.id.clone(),
+        constraint_kind: constraint.source.kind.clone(),
+        rule: constraint.rule.clone(),
+        verdict,
+        message: message.into(),
+        detail: None,
+        field_path: None,
+        field_paths: Vec::new(),
+        reason: None,
+        via_pod_template: applicable.through_pods,
+    }
+}
+
+/// The admission families an engine owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Family {
+    Kyverno,
+    Gatekeeper,
+    AdmissionPolicy,
+    LimitRange,
+    ResourceQuota,
+    Webhook,
+    Generic,
+}
+
+fn family(constraint: &Constraint) -> Option<Family> {
+    if !matches!(
+        constraint.constraint_type,
+        ConstraintType::Admission | ConstraintType::ResourceLimit
+    ) || constraint.effect == Effect::Mutate
+    {
+        return None;
+    }
+    Some(match &constraint.details {
+        Details::Kyverno(_) => Family::Kyverno,
+        Details::Gatekeeper(_) => Family::Gatekeeper,
+        Details::AdmissionPolicy(_) => Family::AdmissionPolicy,
+        Details::LimitRange(_) => Family::LimitRange,
+        Details::ResourceQuota(_) => Family::ResourceQuota,
+        Details::Webhook(_) => Family::Webhook,
+        Details::Generic(_) if constraint.constraint_type == ConstraintType::Admission => {
+            Family::Generic
+        }
+        _ => return None,
+    })
+}
+
+/// Every finding of every family's engine on one object.
+pub fn evaluate_object(
+    context: &CheckContext<'_>,
+    object: &ObjectUnderCheck<'_>,
+    state: &mut CheckState,
+) -> Vec<Finding> {
+    let mut by_family: BTreeMap<Family, Vec<Applicable<'_>>> = BTreeMap::new();
+    for matched in context.index.for_workload(object.workload) {
+        let constraint = matched.constraint;
+        let Some(family) = family(constraint) else {
+            continue;
+        };
+        let through_pods = !object.is_pod() && applies_through_pods(constraint, object.workload);
+        if through_pods && !object.creates_pods {
+            continue;
+        }
+        by_family.entry(family).or_default().push(Applicable {
+            constraint,
+            through_pods,
+        });
+    }
+    let mut findings = Vec::new();
+    for (family, applicable) in by_family {
+        let mut family_findings = match family {
+            Family::Kyverno => super::kyverno::admission::evaluate(context, object, &applicable),
+            Family::Gatekeeper => super::gatekeeper::evaluate(context, object, &applicable),
+            Family::AdmissionPolicy => super::vap::evaluate(context, object, &applicable),
+            Family::LimitRange => super::limitrange::evaluate(context, object, &applicable),
+            Family::ResourceQuota => {
+                super::quota::evaluate(context, object, &applicable, &mut state.quota)
+            }
+            Family::Webhook => super::webhooks::evaluate(context, object, &applicable),
+            Family::Generic => applicable
+                .iter()
+                .map(|applicable| {
+                    let constraint = applicable.constraint;
+                    let engine = match &constraint.details {
+                        Details::Generic(details) => details.engine.clone(),
+                        _ => String::new(),
+                    };
+                    unknown_finding(
+                        object,
+                        applicable,
+                        format!(
+                            "because `{}` policies ({engine}) are not evaluated",
+                            constraint.source.kind
+                        ),
+                    )
+                })
+                .collect(),
+        };
+        family_findings.sort_by(|left, right| left.constraint_id.cmp(&right.constraint_id));
+        findings.extend(family_findings);
+    }
+    findings
+}
+
+/// Whether a constraint reaches a controller only through the Pods it creates (its resources
+/// cover Pods but not the controller's own kind).
+pub fn applies_through_pods(constraint: &Constraint, workload: &Workload) -> bool {
+    if matches!(
+        constraint.details,
+        Details::ResourceQuota(_) | Details::LimitRange(_)
+    ) {
+        return true;
+    }
+    let Some(resources) = &constraint.scope.resources else {
+        return false;
+    };
+    let plural = format!("{}s", workload.kind.to_ascii_lowercase());
+    let group = workload
+        .api_version
+        .rsplit_once('/')
+        .map(|(group, _)| group)
+        .unwrap_or("");
+    let own = if group.is_empty() {
+        plural.clone()
+    } else {
+        format!("{group}/{plural}")
+    };
+    let covers_own = resources.iter().any(|resource| {
+        resource == &own
+            || resource == "*"
+            || resource == "*/*"
+            || resource == &format!("*/{plural}")
+            || (!group.is_empty() && resource == &format!("{group}/*"))
+            || resource.eq_ignore_ascii_case(&workload.kind)
+    });
+    !covers_own
+        && resources
+            .iter()
+            .any(|resource| matches!(resource.as_str(), "pods" | "Pod"))
+}
