@@ -17,6 +17,9 @@ use super::exceptions::PolicyException;
 use super::pattern::wildcard_matches;
 use super::{Policy, Request, RuleResult, RuleStatus};
 
+/// A policy (kind, namespace, name) evaluated on the object itself or on its Pod (`true`).
+type PolicyTarget = (String, Option<String>, String, bool);
+
 /// Findings of every Kyverno rule that applies to the object.
 pub fn evaluate(
     context: &CheckContext<'_>,
@@ -29,8 +32,7 @@ pub fn evaluate(
         .filter_map(|exception| PolicyException::from_value(&exception.value))
         .collect();
     // One evaluation per policy and target (the object itself, or its Pod).
-    let mut results: BTreeMap<(String, Option<String>, String, bool), Option<Vec<RuleResult>>> =
-        BTreeMap::new();
+    let mut results: BTreeMap<PolicyTarget, Option<Vec<RuleResult>>> = BTreeMap::new();
     let mut findings = Vec::new();
     for applicable in applicable {
         let constraint = applicable.constraint;
