@@ -118,6 +118,66 @@ enum Family {
     Generic,
 }
 
+/// A policy engine that enforces through its own admission webhook.
+struct WebhookEngine {
+    /// As the webhook adapter recognizes it (`Details::Webhook.engine`).
+    name: &'static str,
+    display: &'static str,
+}
+
+impl Family {
+    fn webhook_engine(self) -> Option<WebhookEngine> {
+        match self {
+            Family::Kyverno => Some(WebhookEngine {
+                name: "kyverno",
+                display: "Kyverno",
+            }),
+            Family::Gatekeeper => Some(WebhookEngine {
+                name: "gatekeeper",
+                display: "Gatekeeper",
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the engine's validating webhook is registered: `Some(false)` only when the cluster
+/// state holds webhook configurations (it is a cluster, not a folder of policies) that could all
+/// be read, and none is the engine's; `None` when that cannot be told.
+fn engine_webhook_registered(context: &CheckContext<'_>, engine: &str) -> Option<bool> {
+    let registered = context.adapted.constraints.iter().any(|constraint| {
+        matches!(&constraint.details, Details::Webhook(details) if details.engine.as_deref() == Some(engine))
+    });
+    if registered {
+        return Some(true);
+    }
+    const KIND: &str = "ValidatingWebhookConfiguration";
+    let readable = !context.merged.gaps.iter().any(|gap| gap.kind == KIND);
+    let any_configuration = context
+        .merged
+        .of_kind("admissionregistration.k8s.io", KIND)
+        .next()
+        .is_some();
+    (readable && any_configuration).then_some(false)
+}
+
+/// A policy whose engine has no webhook registered decides nothing at admission: what it would
+/// block is a warning, said so.
+fn not_enforced(finding: &mut Finding, engine: &str) {
+    if finding.verdict != Verdict::Blocked {
+        return;
+    }
+    finding.verdict = Verdict::Warning;
+    let note = format!(
+        "no {engine} validating webhook is registered in this cluster, so {engine} does not \
+         enforce this policy at admission now; it would block once {engine} runs"
+    );
+    finding.reason = Some(match finding.reason.take() {
+        Some(reason) => format!("{note}; {reason}"),
+        None => note,
+    });
+}
+
 fn family(constraint: &Constraint) -> Option<Family> {
     if !matches!(
         constraint.constraint_type,
@@ -191,6 +251,13 @@ pub fn evaluate_object(
                 })
                 .collect(),
         };
+        if let Some(engine) = family.webhook_engine()
+            && engine_webhook_registered(context, engine.name) == Some(false)
+        {
+            for finding in &mut family_findings {
+                not_enforced(finding, engine.display);
+            }
+        }
         family_findings.sort_by(|left, right| left.constraint_id.cmp(&right.constraint_id));
         findings.extend(family_findings);
     }
