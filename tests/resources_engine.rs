@@ -133,3 +133,53 @@ fn resource_cases() {
         failures.join("\n")
     );
 }
+
+fn potoo(arguments: &[&str]) -> std::process::Output {
+    let mut command = assert_cmd::cargo::cargo_bin_cmd!("kubectl-potoo");
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG");
+    command.args(arguments).output().expect("runs")
+}
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../testdata/snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+const CLUSTER: &str = "testdata/resources/cluster.yaml";
+const MANIFESTS: &str = "testdata/resources/manifests.yaml";
+
+#[test]
+fn check_shows_defaults_and_the_first_replica_over_quota() {
+    let output = potoo(&["check", "-f", MANIFESTS, "--from", CLUSTER]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("the 3rd replica exceeds quota compute-quota"), "{text}");
+    snapshot!("check_resources_table", text);
+}
+
+#[test]
+fn check_json_carries_the_apiserver_messages() {
+    let output = potoo(&["check", "-f", MANIFESTS, "--from", CLUSTER, "-o", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let result: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    let messages: Vec<&str> = result["objects"][1]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["verdict"] == "blocked")
+        .filter_map(|finding| finding["message"].as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            "pods \"web-<hash>-\" is forbidden: exceeded quota: compute-quota, requested: requests.cpu=150m, used: requests.cpu=1900m, limited: requests.cpu=2"
+        ]
+    );
+    snapshot!("check_resources_json", serde_json::to_string_pretty(&result).unwrap());
+}
