@@ -159,7 +159,10 @@ fn check_shows_defaults_and_the_first_replica_over_quota() {
     let output = potoo(&["check", "-f", MANIFESTS, "--from", CLUSTER]);
     assert_eq!(output.status.code(), Some(1));
     let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("the 3rd replica exceeds quota compute-quota"), "{text}");
+    assert!(
+        text.contains("the 3rd replica exceeds quota compute-quota"),
+        "{text}"
+    );
     snapshot!("check_resources_table", text);
 }
 
@@ -181,5 +184,8 @@ fn check_json_carries_the_apiserver_messages() {
             "pods \"web-<hash>-\" is forbidden: exceeded quota: compute-quota, requested: requests.cpu=150m, used: requests.cpu=1900m, limited: requests.cpu=2"
         ]
     );
-    snapshot!("check_resources_json", serde_json::to_string_pretty(&result).unwrap());
+    snapshot!(
+        "check_resources_json",
+        serde_json::to_string_pretty(&result).unwrap()
+    );
 }

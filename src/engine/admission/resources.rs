@@ -763,8 +763,9 @@ fn add_compute_usage(usage: &mut ResourceList, requests: &ResourceList, limits: 
 fn is_extended_resource(name: &str) -> bool {
     match name.split_once('/') {
         Some((domain, _)) => {
-            !(domain == "kubernetes.io" || domain.ends_with(".kubernetes.io"))
-                && !name.starts_with("requests.")
+            !(domain == "kubernetes.io"
+                || domain.ends_with(".kubernetes.io")
+                || name.starts_with("requests."))
         }
         None => false,
     }
