@@ -115,6 +115,9 @@ pub fn evaluate(
         match quota_run(context, object.namespace, applicable, ledger) {
             Ok(run) => runs.push(run),
             Err(reason) => {
+                if !could_charge(context, object.namespace, applicable, &events.events) {
+                    continue;
+                }
                 let mut unknown = unknown_finding(object, applicable, reason);
                 unknown.via_pod_template = object.creates_pods && !object.is_pod();
                 findings.push(unknown);
@@ -208,6 +211,45 @@ fn quota_run<'a>(
         selectors,
         requested: ResourceList::new(),
         failure: None,
+    })
+}
+
+/// Whether a quota whose usage is unknown would be charged at all by these requests (judged on
+/// its `spec.hard` and scopes): a quota of unrelated resources stays silent.
+fn could_charge(
+    context: &CheckContext<'_>,
+    namespace: &str,
+    applicable: &Applicable<'_>,
+    events: &[Event],
+) -> bool {
+    let name = &applicable.constraint.source.name;
+    let Some(quota) = context
+        .merged
+        .find("", "ResourceQuota", Some(namespace), name)
+    else {
+        return true;
+    };
+    let mut hard = ResourceList::new();
+    for pointer in ["/spec/hard", "/status/hard"] {
+        if let Some(Value::Object(entries)) = quota.value.pointer(pointer) {
+            for key in entries.keys() {
+                hard.insert(key.clone(), resources::Quantity::zero());
+            }
+        }
+    }
+    let probe = QuotaRun {
+        applicable,
+        name: name.clone(),
+        hard,
+        start: ResourceList::new(),
+        state: ResourceList::new(),
+        selectors: scope_requirements(quota),
+        requested: ResourceList::new(),
+        failure: None,
+    };
+    events.iter().any(|event| match event {
+        Event::Create(request) => quota_matches(&probe, request),
+        Event::Delete(_) => false,
     })
 }
 
