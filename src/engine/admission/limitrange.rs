@@ -48,6 +48,16 @@ pub fn effective_pod(
     })
 }
 
+/// The first LimitRange (by name) that rejects the defaulted Pod, if any: the apiserver stops
+/// there, before ResourceQuota is consulted.
+pub fn rejecting_range(effective: &EffectivePod) -> Option<&str> {
+    effective
+        .ranges
+        .iter()
+        .find(|range| !pod_violations(range, &effective.resources).is_empty())
+        .map(|range| range.name.as_str())
+}
+
 /// One LimitRanger error, and where in the Pod it is.
 struct Violation {
     rule: String,

@@ -13,7 +13,7 @@ use crate::model::finding::{Finding, Verdict};
 use crate::source::{GroupKind, Object};
 
 use super::dispatch::{Applicable, CheckContext, ObjectUnderCheck, finding, unknown_finding};
-use super::limitrange::{effective_pod, forbidden_text, pod_name};
+use super::limitrange::{effective_pod, forbidden_text, pod_name, rejecting_range};
 use super::podtemplate::pod_from_template;
 use super::resources::{
     self, FieldError, PodResources, ResourceList, add, mask, pretty, remove_zeros,
@@ -45,6 +45,8 @@ struct Request {
     pod: Option<Box<PodResources>>,
     /// The 1-based number of the Pod among the Pods the controller creates.
     ordinal: Option<usize>,
+    /// Created by the object's controller (its ReplicaSet, its Pods), not the object itself.
+    via_controller: bool,
 }
 
 /// A quota as the admission plugin reads it.
@@ -360,6 +362,7 @@ fn simulate(events: &[Event], runs: &mut [QuotaRun<'_>]) {
                         usage: usage.clone(),
                         pod: Some(pod.clone()),
                         ordinal: None,
+                        via_controller: true,
                     };
                     if quota_matches(run, &probe) {
                         let names: Vec<String> = run.hard.keys().cloned().collect();
@@ -403,7 +406,7 @@ fn charge(
     ordinal: usize,
 ) -> Result<(ResourceList, ResourceList), Failure> {
     let hard_names: Vec<String> = run.hard.keys().cloned().collect();
-    let via_pods = request.ordinal.is_some();
+    let via_pods = request.via_controller;
     let fail = |text: String, detail: Option<String>| Failure {
         message: forbidden_text(&request.resource, &request.name, &[text]),
         detail,
@@ -528,18 +531,24 @@ fn object_events(
             usage,
             pod: None,
             ordinal: None,
+            via_controller: false,
         })
     };
     if object.is_pod() {
         if existing.is_none() {
             let pod = effective_pod(context, object.namespace, &manifest.value)
                 .map_err(|error| (error, false))?;
+            if rejecting_range(&pod).is_some() {
+                // LimitRanger rejects the Pod before quota is consulted.
+                return Ok(PodPlan { events, note: None });
+            }
             events.push(Event::Create(Request {
                 resource,
                 name,
                 usage: resources::pod_usage(&pod.resources),
                 pod: Some(Box::new(pod.resources)),
                 ordinal: None,
+                via_controller: false,
             }));
         }
         return Ok(PodPlan { events, note: None });
@@ -575,8 +584,8 @@ fn object_events(
     else {
         return Ok(PodPlan { events, note: None });
     };
-    let new_pod = effective_pod(context, object.namespace, &template.pod)
-        .map_err(|error| {
+    let new_effective =
+        effective_pod(context, object.namespace, &template.pod).map_err(|error| {
             (
                 FieldError {
                     path: template.object_path(&error.path),
@@ -584,8 +593,29 @@ fn object_events(
                 },
                 true,
             )
-        })?
-        .resources;
+        })?;
+    if let Some(range) = rejecting_range(&new_effective) {
+        return Ok(PodPlan {
+            events,
+            note: Some(format!(
+                "LimitRange `{range}` rejects the Pods before quota is consulted, so they are never charged"
+            )),
+        });
+    }
+    let new_pod = new_effective.resources;
+    // A Deployment's controller creates a ReplicaSet for a new template, which is counted too.
+    let replica_set = |events: &mut Vec<Event>| {
+        if group_kind == GroupKind::new("apps", "Deployment") {
+            events.push(Event::Create(Request {
+                resource: "replicasets.apps".to_string(),
+                name: format!("{}-<hash>", manifest.name),
+                usage: resources::object_count_usage("apps", "ReplicaSet"),
+                pod: None,
+                ordinal: None,
+                via_controller: true,
+            }));
+        }
+    };
     let (replica_count, mut note) = replicas(context, &group_kind.kind, &manifest.value);
     let mut pod_request = |ordinal: usize| {
         Event::Create(Request {
@@ -594,9 +624,11 @@ fn object_events(
             usage: resources::pod_usage(&new_pod),
             pod: Some(Box::new(new_pod.clone())),
             ordinal: Some(ordinal),
+            via_controller: true,
         })
     };
     let Some(old) = existing else {
+        replica_set(&mut events);
         events.extend((1..=replica_count).map(&mut pod_request));
         return Ok(PodPlan { events, note });
     };
@@ -613,13 +645,19 @@ fn object_events(
         .and_then(|old_template| effective_pod(context, object.namespace, &old_template.pod).ok())
         .map(|effective| effective.resources);
     let template_changed = old_template.as_ref().map(|old| &old.pod) != Some(&template.pod);
+    let unchanged_pod = old_pod.clone();
     let Some(old_pod) = old_pod.filter(|_| template_changed) else {
         // Same Pods: only a scale-up creates Pods, a scale-down frees what the removed ones used.
         if replica_count > old_replicas {
             events.extend((1..=replica_count - old_replicas).map(&mut pod_request));
+        } else if let Some(pod) = unchanged_pod {
+            for _ in replica_count..old_replicas {
+                events.push(Event::Delete(Box::new(pod.clone())));
+            }
         }
         return Ok(PodPlan { events, note });
     };
+    replica_set(&mut events);
     let surge = surge(&group_kind.kind, &manifest.value, replica_count);
     let recreate = group_kind.kind == "Deployment"
         && manifest
