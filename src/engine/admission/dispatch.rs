@@ -182,7 +182,8 @@ fn family(constraint: &Constraint) -> Option<Family> {
     if !matches!(
         constraint.constraint_type,
         ConstraintType::Admission | ConstraintType::ResourceLimit
-    ) || constraint.effect == Effect::Mutate
+    ) || (constraint.effect == Effect::Mutate
+        && !matches!(constraint.details, Details::LimitRange(_)))
     {
         return None;
     }
@@ -213,7 +214,10 @@ pub fn evaluate_object(
             continue;
         };
         let through_pods = !object.is_pod() && applies_through_pods(constraint, object.workload);
-        if through_pods && !object.creates_pods {
+        // LimitRange and ResourceQuota also act on the object itself (claims, Services, object
+        // counts): their engines decide what reaches the Pods.
+        let acts_on_object = matches!(family, Family::LimitRange | Family::ResourceQuota);
+        if through_pods && !object.creates_pods && !acts_on_object {
             continue;
         }
         by_family.entry(family).or_default().push(Applicable {

@@ -11,6 +11,7 @@ pub mod limitrange;
 pub mod podtemplate;
 pub mod psa;
 pub mod quota;
+pub mod resources;
 pub mod vap;
 pub mod webhooks;
 
