@@ -114,6 +114,16 @@ const ADDRESS_KEYS: &[&str] = &[
     "client",
 ];
 
+/// Rule parts of constraint ids that name no one (a direction, a whole policy, a PSA mode).
+const GENERIC_RULE_NAMES: &[&str] = &[
+    "ingress",
+    "egress",
+    "policy",
+    "pod-security-enforce",
+    "pod-security-warn",
+    "pod-security-audit",
+];
+
 /// Whether a constraint's policy lives in another namespace than `own_namespace`.
 pub fn in_other_namespace(source: &SourceReference, own_namespace: &str) -> bool {
     source
@@ -167,6 +177,10 @@ pub fn redact_query(result: &mut QueryResult, level: DetailLevel, own_namespace:
 fn redact_entry(entry: &mut QueryEntry, level: DetailLevel, own_namespace: &str) {
     let other_namespace = in_other_namespace(&entry.constraint.source, own_namespace);
     let outside = is_outside(&entry.constraint.source, own_namespace);
+    let hidden = hidden_strings(&entry.constraint, level, own_namespace);
+    for reason in &mut entry.matched_because {
+        *reason = scrub(reason, &hidden);
+    }
     redact_constraint(&mut entry.constraint, level, own_namespace);
     if other_namespace {
         let namespace = entry
@@ -191,6 +205,12 @@ pub fn redact_constraint(constraint: &mut Constraint, level: DetailLevel, own_na
     }
     let other_namespace = in_other_namespace(&constraint.source, own_namespace);
     let outside = is_outside(&constraint.source, own_namespace);
+    let hidden = hidden_strings(constraint, level, own_namespace);
+    constraint.summary = scrub(&constraint.summary, &hidden);
+    constraint.remediation_hint = constraint
+        .remediation_hint
+        .as_deref()
+        .map(|hint| scrub(hint, &hidden));
     let mut details = serde_json::to_value(&constraint.details).unwrap_or(Value::Null);
     remove_keys(&mut details, RULE_BODY_KEYS);
     if other_namespace {
@@ -231,10 +251,14 @@ pub fn redact_constraint(constraint: &mut Constraint, level: DetailLevel, own_na
 
 /// The strings `level` must not print about `constraint` when it appears in free text (a
 /// message, a step, a command): rule bodies from `detailed` on; for another namespace's
-/// constraint, its selectors from `detailed` on and its ports, CIDRs, hosts and identities at
-/// `summary`; at `summary`, the name and rule of any constraint outside the user's namespace.
+/// constraint, its selectors from `detailed` on; at `summary`, the name, rule, ports, CIDRs,
+/// hosts and identities of any constraint outside the user's namespace.
 /// Longest first, so replacing them in order never leaves a fragment.
-pub fn hidden_strings(constraint: &Constraint, level: DetailLevel, own_namespace: &str) -> Vec<String> {
+pub fn hidden_strings(
+    constraint: &Constraint,
+    level: DetailLevel,
+    own_namespace: &str,
+) -> Vec<String> {
     let mut hidden = BTreeSet::new();
     if level == DetailLevel::Full {
         return Vec::new();
@@ -250,17 +274,19 @@ pub fn hidden_strings(constraint: &Constraint, level: DetailLevel, own_namespace
         for value in [&details, &scope] {
             collect_selector_pairs(value, false, &mut hidden);
         }
-        if level == DetailLevel::Summary {
-            collect_under(&details, ADDRESS_KEYS, false, &mut |text| {
-                if !text.is_empty() && text != "TCP" && text != "UDP" && text != "SCTP" {
-                    hidden.insert(text.to_string());
-                }
-            });
-        }
     }
     if level == DetailLevel::Summary && is_outside(&constraint.source, own_namespace) {
+        collect_under(&details, ADDRESS_KEYS, false, &mut |text| {
+            if !text.is_empty() && text != "TCP" && text != "UDP" && text != "SCTP" {
+                hidden.insert(text.to_string());
+            }
+        });
         hidden.insert(constraint.source.name.clone());
-        if let Some(rule) = &constraint.rule {
+        if let Some(rule) = constraint
+            .rule
+            .as_ref()
+            .filter(|rule| !GENERIC_RULE_NAMES.contains(&rule.as_str()))
+        {
             hidden.insert(rule.clone());
         }
         if let Some(uid) = &constraint.source.uid {
@@ -276,7 +302,9 @@ pub fn hidden_strings(constraint: &Constraint, level: DetailLevel, own_namespace
 
 /// Text that reads as code or a pattern rather than a word: CEL, Rego, regexes, globs.
 fn is_code(text: &str) -> bool {
-    text.len() >= 8 && (text.contains(char::is_whitespace) || text.contains(['(', '[', '*', '^', '$', '{', '=', '!', '|']))
+    text.len() >= 8
+        && (text.contains(char::is_whitespace)
+            || text.contains(['(', '[', '*', '^', '$', '{', '=', '!', '|']))
 }
 
 /// Calls `found` with every scalar (as text) under one of `keys`, at any depth.
@@ -381,8 +409,8 @@ fn replace_whole(text: &str, secret: &str) -> String {
     while let Some(position) = rest.find(secret) {
         let before = rest[..position].chars().next_back().or(previous);
         let after = rest[position + secret.len()..].chars().next();
-        let starts_clean = !before.is_some_and(is_name_character)
-            || !secret.starts_with(is_name_character);
+        let starts_clean =
+            !before.is_some_and(is_name_character) || !secret.starts_with(is_name_character);
         let ends_clean =
             !after.is_some_and(is_name_character) || !secret.ends_with(is_name_character);
         let end = position + secret.len();
@@ -461,16 +489,18 @@ pub fn redact_remediation(
     for step in &mut remediation.steps {
         let commands_before = step.commands.len();
         step.commands.retain(|command| !reveals(command, &hidden));
-        let patch_hidden = step.patch.as_ref().is_some_and(|patch| {
-            reveals(&patch.body, &hidden) || reveals(&patch.target, &hidden)
-        });
+        let patch_hidden = step
+            .patch
+            .as_ref()
+            .is_some_and(|patch| reveals(&patch.body, &hidden) || reveals(&patch.target, &hidden));
         if patch_hidden {
             step.patch = None;
         }
         step.text = scrub(&step.text, &hidden);
         if patch_hidden || step.commands.len() < commands_before {
-            step.text
-                .push_str(&format!(" (commands and patches that name it are hidden at --detail {level_name})"));
+            step.text.push_str(&format!(
+                " (commands and patches that name it are hidden at --detail {level_name})"
+            ));
         }
     }
     for contact in &mut remediation.contacts {
@@ -552,7 +582,10 @@ mod tests {
     fn scrubbing_replaces_whole_names_only() {
         let secrets = hidden(&["api", "53", "10.0.0.0/8"]);
         assert_eq!(
-            scrub("policy api blocks payments-api on 53/UDP and 5353, not 10.0.0.0/8", &secrets),
+            scrub(
+                "policy api blocks payments-api on 53/UDP and 5353, not 10.0.0.0/8",
+                &secrets
+            ),
             "policy <hidden> blocks payments-api on <hidden>/UDP and 5353, not <hidden>"
         );
         assert_eq!(scrub("`api`#api", &secrets), "`<hidden>`#<hidden>");
@@ -570,11 +603,17 @@ mod tests {
             uid: None,
         };
         assert!(is_outside(&reference("NetworkPolicy", Some("b"), "x"), "a"));
-        assert!(!is_outside(&reference("NetworkPolicy", Some("a"), "x"), "a"));
+        assert!(!is_outside(
+            &reference("NetworkPolicy", Some("a"), "x"),
+            "a"
+        ));
         assert!(is_outside(&reference("ClusterPolicy", None, "x"), "a"));
         assert!(!is_outside(&reference("Namespace", None, "a"), "a"));
         assert!(is_outside(&reference("Namespace", None, "b"), "a"));
-        assert!(!in_other_namespace(&reference("ClusterPolicy", None, "x"), "a"));
+        assert!(!in_other_namespace(
+            &reference("ClusterPolicy", None, "x"),
+            "a"
+        ));
     }
 
     #[test]

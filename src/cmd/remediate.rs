@@ -38,9 +38,10 @@ pub async fn run(global: &GlobalOptions, args: &RemediateArgs) -> anyhow::Result
         Some(text) => Some(parse_workload(text, Some(&default_namespace))?),
         None => None,
     };
-    let own_namespace = workload_name
-        .as_ref()
-        .map_or_else(|| default_namespace.clone(), |(namespace, _, _)| namespace.clone());
+    let own_namespace = workload_name.as_ref().map_or_else(
+        || default_namespace.clone(),
+        |(namespace, _, _)| namespace.clone(),
+    );
     let scope = read_scope(global, &args.name, &own_namespace, &default_namespace);
     let snapshot = super::load_snapshot(global, &scope).await?;
     let adapted = super::adapt(&snapshot);
@@ -68,7 +69,14 @@ pub async fn run(global: &GlobalOptions, args: &RemediateArgs) -> anyhow::Result
             remediation
         })
         .collect();
-    let result = RemediationResult::new(args.name.clone(), snapshot.gaps.clone(), remediations);
+    let hidden: Vec<String> = constraints
+        .iter()
+        .flat_map(|constraint| {
+            crate::privacy::hidden_strings(constraint, global.detail, &own_namespace)
+        })
+        .collect();
+    let shown_name = crate::privacy::scrub(&args.name, &hidden);
+    let result = RemediationResult::new(shown_name, snapshot.gaps.clone(), remediations);
     let stdout = match global.output {
         OutputFormat::Json => render::json::render(&result)?,
         OutputFormat::Yaml => render::yaml::render(&result)?,
@@ -206,7 +214,12 @@ mod tests {
     use super::*;
     use crate::model::{ConstraintType, Details, Effect, Scope, Severity, SourceReference};
 
-    fn constraint(kind: &str, namespace: Option<&str>, name: &str, rule: Option<&str>) -> Constraint {
+    fn constraint(
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        rule: Option<&str>,
+    ) -> Constraint {
         let source = SourceReference {
             api_version: "v1".to_string(),
             kind: kind.to_string(),
@@ -229,7 +242,10 @@ mod tests {
     }
 
     fn ids(found: &[&Constraint]) -> Vec<String> {
-        found.iter().map(|constraint| constraint.id.clone()).collect()
+        found
+            .iter()
+            .map(|constraint| constraint.id.clone())
+            .collect()
     }
 
     #[test]

@@ -35,7 +35,11 @@ pub(super) fn steps(context: &Context, details: &CiliumDetails) -> Vec<Step> {
     let labels = context.pod_selector_labels();
     let app = labels.values().next().cloned().unwrap_or_default();
     let name = object_name(&["allow", &app, direction]);
-    let peer_key = if egress { "toEndpoints" } else { "fromEndpoints" };
+    let peer_key = if egress {
+        "toEndpoints"
+    } else {
+        "fromEndpoints"
+    };
     let role = if egress { "destination" } else { "source" };
     let manifest = json!({
         "apiVersion": "cilium.io/v2",

@@ -127,10 +127,7 @@ fn authorization_steps(
         .namespace
         .clone()
         .unwrap_or_default();
-    let reference = format!(
-        "authorizationpolicy/{}",
-        context.constraint.source.name
-    );
+    let reference = format!("authorizationpolicy/{}", context.constraint.source.name);
     match authorization.action.as_str() {
         "ALLOW" => {
             let operations = json!([{
@@ -207,10 +204,7 @@ fn authorization_steps(
         )],
         _ => vec![Step::new(
             Privilege::Developer,
-            format!(
-                "Action `{}` never rejects a request",
-                authorization.action
-            ),
+            format!("Action `{}` never rejects a request", authorization.action),
         )],
     }
 }

@@ -148,7 +148,9 @@ fn pattern_steps(context: &Context, pattern: &Value) -> Vec<Step> {
     leaves(pattern, String::new(), &mut requirements);
     let others: Vec<String> = requirements
         .into_iter()
-        .filter(|(path, _)| !path.starts_with("metadata.labels.") && !path.contains(".metadata.labels."))
+        .filter(|(path, _)| {
+            !path.starts_with("metadata.labels.") && !path.contains(".metadata.labels.")
+        })
         .map(|(path, value)| format!("`{path}` must match `{value}`"))
         .collect();
     if !others.is_empty() {
@@ -174,7 +176,10 @@ fn plain_key(key: &str) -> Option<&str> {
     {
         return None;
     }
-    Some(key.strip_prefix("^(").map_or(key, |rest| rest.trim_end_matches(')')))
+    Some(
+        key.strip_prefix("^(")
+            .map_or(key, |rest| rest.trim_end_matches(')')),
+    )
 }
 
 fn has_wildcards(text: &str) -> bool {
@@ -213,11 +218,15 @@ fn exception_step(context: &Context, details: &KyvernoDetails) -> Step {
         None => source.name.clone(),
     };
     let mut rule_names = vec![details.rule_name.clone()];
-    if context
-        .workload
-        .is_some_and(|workload| workload.kind != "Pod")
-    {
-        rule_names.extend(details.autogen_rules.iter().cloned());
+    if let Some(workload) = context.workload.filter(|workload| workload.kind != "Pod") {
+        let cronjob = workload.kind == "CronJob";
+        rule_names.extend(
+            details
+                .autogen_rules
+                .iter()
+                .filter(|rule| rule.starts_with("autogen-cronjob-") == cronjob)
+                .cloned(),
+        );
     }
     let kinds: Vec<String> = match context.workload {
         Some(workload) => vec![workload.kind.clone()],

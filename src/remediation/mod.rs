@@ -67,12 +67,8 @@ pub fn remediation(
         constraint_kind: constraint.source.kind.clone(),
         constraint_type: constraint.constraint_type.to_string(),
         summary: constraint.summary.clone(),
-        workload: workload.map(|workload| {
-            format!(
-                "{} {}/{}",
-                workload.kind, workload.namespace, workload.name
-            )
-        }),
+        workload: workload
+            .map(|workload| format!("{} {}/{}", workload.kind, workload.namespace, workload.name)),
         privilege,
         steps,
         contacts,
@@ -141,10 +137,7 @@ impl<'a> Context<'a> {
     /// `Deployment payments/payments-api`, or `your workload`.
     pub fn workload_label(&self) -> String {
         match self.workload {
-            Some(workload) => format!(
-                "{} {}/{}",
-                workload.kind, workload.namespace, workload.name
-            ),
+            Some(workload) => format!("{} {}/{}", workload.kind, workload.namespace, workload.name),
             None => "your workload".to_string(),
         }
     }
@@ -286,7 +279,11 @@ impl<'a> Context<'a> {
 
     /// `kubectl -n payments get networkpolicy/default-deny-all -o yaml` (no `-n` when cluster-scoped).
     pub fn policy_get_command(&self) -> String {
-        format!("{} get {} -o yaml", self.policy_kubectl(), self.policy_reference())
+        format!(
+            "{} get {} -o yaml",
+            self.policy_kubectl(),
+            self.policy_reference()
+        )
     }
 
     /// `kubectl -n <the policy's namespace>`, or `kubectl` for cluster-scoped policies.

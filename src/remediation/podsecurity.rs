@@ -76,11 +76,7 @@ fn fix(check: &str) -> Fix {
             Value::Null,
             "use only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected and secret volumes",
         ),
-        "hostPorts" => (
-            none,
-            Value::Null,
-            "remove `hostPort` from container ports",
-        ),
+        "hostPorts" => (none, Value::Null, "remove `hostPort` from container ports"),
         "hostProbesAndHostLifecycle" => (
             none,
             Value::Null,
@@ -111,7 +107,11 @@ fn fix(check: &str) -> Fix {
             Value::Null,
             "do not run Windows host processes (`windowsOptions.hostProcess`)",
         ),
-        _ => (none, Value::Null, "see the Pod Security Standards for this check"),
+        _ => (
+            none,
+            Value::Null,
+            "see the Pod Security Standards for this check",
+        ),
     };
     Fix {
         pod,

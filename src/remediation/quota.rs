@@ -22,22 +22,27 @@ pub(super) fn steps(context: &Context, details: &ResourceQuotaDetails) -> Vec<St
                 source.name
             ),
         )
-        .command(format!("kubectl describe quota {} -n {namespace}", source.name)),
+        .command(format!(
+            "kubectl describe quota {} -n {namespace}",
+            source.name
+        )),
     ];
     let headroom = headroom(details);
     let usage: Vec<String> = details
         .resources
         .iter()
-        .map(|resource| match (&resource.used, headroom.get(&resource.name)) {
-            (Some(used), Some(left)) => format!(
-                "`{}` {used} of {} used, {} left",
-                resource.name,
-                resource.hard,
-                format_amount(&resource.name, *left)
-            ),
-            (Some(used), None) => format!("`{}` {used} of {}", resource.name, resource.hard),
-            _ => format!("`{}` hard {}", resource.name, resource.hard),
-        })
+        .map(
+            |resource| match (&resource.used, headroom.get(&resource.name)) {
+                (Some(used), Some(left)) => format!(
+                    "`{}` {used} of {} used, {} left",
+                    resource.name,
+                    resource.hard,
+                    format_amount(&resource.name, *left)
+                ),
+                (Some(used), None) => format!("`{}` {used} of {}", resource.name, resource.hard),
+                _ => format!("`{}` hard {}", resource.name, resource.hard),
+            },
+        )
         .collect();
     if !usage.is_empty() {
         steps.push(Step::new(
@@ -58,7 +63,17 @@ pub(super) fn steps(context: &Context, details: &ResourceQuotaDetails) -> Vec<St
         ));
     }
     let mut hard = Map::new();
-    for resource in &details.resources {
+    let nearly_full: Vec<_> = details
+        .resources
+        .iter()
+        .filter(|resource| resource.percent_used.is_some_and(|percent| percent >= 80.0))
+        .collect();
+    let raised = if nearly_full.is_empty() {
+        details.resources.iter().collect()
+    } else {
+        nearly_full
+    };
+    for resource in raised {
         let used = resource.used.as_deref().unwrap_or("?");
         hard.insert(
             resource.name.clone(),
@@ -77,7 +92,7 @@ pub(super) fn steps(context: &Context, details: &ResourceQuotaDetails) -> Vec<St
         .command(patch_command(
             &format!("kubectl -n {namespace}"),
             &format!("resourcequota/{}", source.name),
-            "merge",
+            "strategic",
             &raise,
         ))
         .patch(Patch {
@@ -111,21 +126,21 @@ pub(super) fn amount(text: &str) -> Option<f64> {
 /// Mi (rounded down, so the value never exceeds what was computed), counts as integers.
 pub(super) fn format_amount(resource: &str, value: f64) -> String {
     if resource.ends_with("cpu") {
-        let millis = (value * 1000.0).floor();
+        let millis = (value * 1000.0 + 1e-6).floor();
         if millis % 1000.0 == 0.0 {
             format!("{}", millis / 1000.0)
         } else {
             format!("{millis}m")
         }
     } else if resource.contains("memory") || resource.contains("storage") {
-        let mebibytes = (value / 1_048_576.0).floor();
+        let mebibytes = (value / 1_048_576.0 + 1e-9).floor();
         if mebibytes % 1024.0 == 0.0 && mebibytes > 0.0 {
             format!("{}Gi", mebibytes / 1024.0)
         } else {
             format!("{mebibytes}Mi")
         }
     } else {
-        format!("{}", value.floor())
+        format!("{}", (value + 1e-9).floor())
     }
 }
 
@@ -151,13 +166,11 @@ fn lower_requests(context: &Context, headroom: &BTreeMap<String, f64>) -> Option
         for (section, prefix) in [("requests", "requests."), ("limits", "limits.")] {
             let mut values = Map::new();
             for resource in ["cpu", "memory"] {
-                let left = headroom
-                    .get(&format!("{prefix}{resource}"))
-                    .or_else(|| {
-                        (section == "requests")
-                            .then(|| headroom.get(resource))
-                            .flatten()
-                    });
+                let left = headroom.get(&format!("{prefix}{resource}")).or_else(|| {
+                    (section == "requests")
+                        .then(|| headroom.get(resource))
+                        .flatten()
+                });
                 let Some(left) = left else { continue };
                 let share = left / containers.len() as f64;
                 if share <= 0.0 {

@@ -19,7 +19,10 @@ pub(super) fn steps(context: &Context, details: &AdmissionPolicyDetails) -> Vec<
         format!(
             "See the policy `{}` and its binding `{}`",
             details.policy,
-            details.binding.as_deref().unwrap_or("(none: the policy is bound nowhere)")
+            details
+                .binding
+                .as_deref()
+                .unwrap_or("(none: the policy is bound nowhere)")
         ),
     )
     .command(format!("kubectl get {kind} {} -o yaml", details.policy));

@@ -53,10 +53,7 @@ pub(super) fn steps(context: &Context, details: &WebhookDetails) -> Vec<Step> {
         }
     }
     if details.failure_policy == "Fail" {
-        let client = details
-            .client
-            .as_deref()
-            .unwrap_or("the webhook's service");
+        let client = details.client.as_deref().unwrap_or("the webhook's service");
         steps.push(Step::new(
             Privilege::ClusterAdmin,
             format!(
