@@ -355,7 +355,7 @@ fn collect_selector_pairs(value: &Value, inside: bool, hidden: &mut BTreeSet<Str
             for (key, child) in fields {
                 let selector = SELECTOR_KEYS.contains(&key.as_str());
                 if selector
-                    && !child.get("matchLabels").is_some()
+                    && child.get("matchLabels").is_none()
                     && let Value::Object(labels) = child
                 {
                     // A plain label map (Istio `selector.matchLabels` is decoded the same way).

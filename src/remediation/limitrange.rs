@@ -40,7 +40,7 @@ pub(super) fn steps(context: &Context, details: &LimitRangeDetails) -> Vec<Step>
         .limits
         .iter()
         .filter(|item| item.limit_type == "Pod")
-        .map(|item| bounds_text(item))
+        .map(bounds_text)
         .collect();
     if !pod_bounds.is_empty() {
         steps.push(Step::new(
