@@ -616,6 +616,112 @@ mod tests {
         ));
     }
 
+    fn network_policy(namespace: &str) -> Constraint {
+        use crate::model::constraint::{
+            NetworkPeer, NetworkPolicyDetails, NetworkPort, NetworkRule,
+        };
+        use crate::model::{ConstraintType, Effect, LabelSelector, Scope, Severity};
+        let source = SourceReference {
+            api_version: "networking.k8s.io/v1".to_string(),
+            kind: "NetworkPolicy".to_string(),
+            namespace: Some(namespace.to_string()),
+            name: "allow-db".to_string(),
+            uid: Some("uid-1".to_string()),
+        };
+        Constraint {
+            id: Constraint::make_id(&source, Some("ingress")),
+            source,
+            rule: Some("ingress".to_string()),
+            constraint_type: ConstraintType::NetworkIngress,
+            effect: Effect::Restrict,
+            severity: Severity::Info,
+            scope: Scope::default(),
+            summary: "allows ingress from app=billing on 5432".to_string(),
+            details: Details::NetworkPolicy(NetworkPolicyDetails {
+                direction: "ingress".to_string(),
+                default_deny: false,
+                allow_all: false,
+                rules: vec![NetworkRule {
+                    peers: vec![NetworkPeer {
+                        pod_selector: Some(LabelSelector::from_labels(
+                            [("app".to_string(), "billing".to_string())].into(),
+                        )),
+                        namespace_selector: None,
+                        ip_block: None,
+                    }],
+                    ports: vec![NetworkPort {
+                        protocol: "TCP".to_string(),
+                        port: Some("5432".to_string()),
+                        end_port: None,
+                    }],
+                }],
+            }),
+            remediation_hint: None,
+        }
+    }
+
+    #[test]
+    fn explain_documents_are_scrubbed_per_level() {
+        let constraint = network_policy("data");
+        let original = serde_json::json!({
+            "answer": "NetworkPolicy allow-db (rule ingress) allows app=billing on port 5432",
+            "nested": ["allow-db"],
+        });
+        let mut full = original.clone();
+        redact_json(&mut full, &[&constraint], DetailLevel::Full, "shop");
+        assert_eq!(full, original);
+        let mut detailed = original.clone();
+        redact_json(&mut detailed, &[&constraint], DetailLevel::Detailed, "shop");
+        assert_eq!(
+            detailed["answer"],
+            "NetworkPolicy allow-db (rule ingress) allows <hidden> on port 5432"
+        );
+        let mut summary = original.clone();
+        redact_json(&mut summary, &[&constraint], DetailLevel::Summary, "shop");
+        assert_eq!(
+            summary["answer"],
+            "NetworkPolicy <hidden> (rule ingress) allows <hidden> on port <hidden>"
+        );
+        assert_eq!(summary["nested"][0], "<hidden>");
+        let mut own = original.clone();
+        redact_json(&mut own, &[&constraint], DetailLevel::Summary, "data");
+        assert_eq!(own, original, "the user's own namespace stays visible");
+    }
+
+    #[test]
+    fn remediation_steps_from_rule_bodies_go_from_detailed_on() {
+        use crate::model::remediation::{Privilege, Step};
+        let constraint = network_policy("data");
+        let remediation = Remediation {
+            constraint_id: constraint.id.clone(),
+            constraint_kind: "NetworkPolicy".to_string(),
+            constraint_type: "NetworkIngress".to_string(),
+            summary: constraint.summary.clone(),
+            workload: None,
+            privilege: Privilege::Developer,
+            steps: vec![
+                Step::new(Privilege::Developer, "the pattern wants x").from_rule_body(),
+                Step::new(Privilege::NamespaceAdmin, "ask about allow-db")
+                    .command("kubectl -n data describe networkpolicy/allow-db"),
+            ],
+            contacts: Vec::new(),
+        };
+        let mut detailed = remediation.clone();
+        redact_remediation(&mut detailed, &constraint, DetailLevel::Detailed, "shop");
+        assert_eq!(detailed.steps.len(), 1);
+        assert_eq!(detailed.privilege, Privilege::NamespaceAdmin);
+        assert_eq!(detailed.steps[0].commands.len(), 1);
+        let mut summary = remediation.clone();
+        redact_remediation(&mut summary, &constraint, DetailLevel::Summary, "shop");
+        assert!(summary.steps[0].commands.is_empty());
+        assert!(
+            summary.steps[0]
+                .text
+                .starts_with("ask about <hidden> (commands")
+        );
+        assert_eq!(summary.constraint_id, "NetworkPolicy/data/<hidden>");
+    }
+
     #[test]
     fn code_is_told_from_words() {
         assert!(is_code("object.metadata.labels.team != ''"));

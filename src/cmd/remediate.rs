@@ -124,7 +124,11 @@ fn read_scope(
 fn kind_matches(typed: &str, kind: &str) -> bool {
     let typed = typed.to_ascii_lowercase();
     let lowered = kind.to_ascii_lowercase();
-    if typed == lowered || typed == format!("{lowered}s") || typed == format!("{lowered}es") {
+    let plural = match lowered.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{lowered}s"),
+    };
+    if typed == lowered || typed == plural {
         return true;
     }
     let canonical = match typed.as_str() {

@@ -263,3 +263,42 @@ fn exception_step(context: &Context, details: &KyvernoDetails) -> Step {
         body: yaml(&manifest),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_keys_lose_equality_anchors_and_conditional_keys_are_not_required() {
+        assert_eq!(plain_key("team"), Some("team"));
+        assert_eq!(plain_key("^(team)"), Some("team"));
+        assert_eq!(plain_key("=(team)"), None);
+        assert_eq!(plain_key("X(team)"), None);
+        assert_eq!(plain_key("(team)"), None);
+        assert!(has_wildcards("?*"));
+        assert!(!has_wildcards("payments"));
+    }
+
+    #[test]
+    fn pattern_leaves_are_listed_with_their_paths() {
+        let mut found = Vec::new();
+        leaves(
+            &json!({"spec": {"containers": [{"image": "registry.corp/*", "securityContext": {"privileged": false}}]}}),
+            String::new(),
+            &mut found,
+        );
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "spec.containers[*].image".to_string(),
+                    "registry.corp/*".to_string()
+                ),
+                (
+                    "spec.containers[*].securityContext.privileged".to_string(),
+                    "false".to_string()
+                ),
+            ]
+        );
+    }
+}

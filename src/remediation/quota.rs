@@ -232,3 +232,27 @@ fn lower_requests(context: &Context, headroom: &BTreeMap<String, f64>) -> Option
         json!({"spec": {"containers": patched}}),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_written_back_as_people_write_them() {
+        let left = amount("8").unwrap() - amount("7360m").unwrap();
+        assert_eq!(format_amount("requests.cpu", left), "640m");
+        assert_eq!(format_amount("cpu", 2.0), "2");
+        assert_eq!(
+            format_amount("limits.memory", amount("5Gi").unwrap()),
+            "5Gi"
+        );
+        assert_eq!(
+            format_amount(
+                "requests.memory",
+                amount("16Gi").unwrap() - amount("11008Mi").unwrap()
+            ),
+            "5376Mi"
+        );
+        assert_eq!(format_amount("pods", 34.0), "34");
+    }
+}
