@@ -114,6 +114,10 @@ const ADDRESS_KEYS: &[&str] = &[
     "client",
 ];
 
+/// The label every Namespace carries with its own name: selecting by it names a namespace, and
+/// namespace names are shown at every level.
+const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
 /// Rule parts of constraint ids that name no one (a direction, a whole policy, a PSA mode).
 const GENERIC_RULE_NAMES: &[&str] = &[
     "ingress",
@@ -289,6 +293,9 @@ pub fn hidden_strings(
         {
             hidden.insert(rule.clone());
         }
+        if let Details::Kyverno(kyverno) = &constraint.details {
+            hidden.extend(kyverno.autogen_rules.iter().cloned());
+        }
         if let Some(uid) = &constraint.source.uid {
             hidden.insert(uid.clone());
         }
@@ -332,6 +339,9 @@ fn collect_selector_pairs(value: &Value, inside: bool, hidden: &mut BTreeSet<Str
         Value::Object(fields) => {
             if inside && let Some(Value::Object(labels)) = fields.get("matchLabels") {
                 for (key, label) in labels {
+                    if key == NAMESPACE_NAME_LABEL {
+                        continue;
+                    }
                     if let Some(label) = label.as_str() {
                         hidden.insert(format!("{key}={label}"));
                         hidden.insert(format!("{key}: {label}"));
@@ -340,6 +350,10 @@ fn collect_selector_pairs(value: &Value, inside: bool, hidden: &mut BTreeSet<Str
             }
             if inside && let Some(Value::Array(expressions)) = fields.get("matchExpressions") {
                 for expression in expressions {
+                    let key = expression.get("key").and_then(Value::as_str);
+                    if key == Some(NAMESPACE_NAME_LABEL) {
+                        continue;
+                    }
                     if let Some(Value::Array(values)) = expression.get("values") {
                         for label in values.iter().filter_map(Value::as_str) {
                             if let Some(key) = expression.get("key").and_then(Value::as_str) {
@@ -360,6 +374,9 @@ fn collect_selector_pairs(value: &Value, inside: bool, hidden: &mut BTreeSet<Str
                 {
                     // A plain label map (Istio `selector.matchLabels` is decoded the same way).
                     for (label_key, label) in labels {
+                        if label_key == NAMESPACE_NAME_LABEL {
+                            continue;
+                        }
                         if let Some(label) = label.as_str() {
                             hidden.insert(format!("{label_key}={label}"));
                             hidden.insert(format!("{label_key}: {label}"));
@@ -460,6 +477,14 @@ pub fn redact_check(
             if level == DetailLevel::Summary && is_outside(&constraint.source, &own_namespace) {
                 finding.constraint_id = hidden_id(&constraint.source);
                 finding.rule = None;
+                if finding.verdict == crate::model::finding::Verdict::Unknown {
+                    // potoo's own description of the constraint, not the component's message.
+                    finding.message = format!(
+                        "{} {} (details hidden: outside your namespace)",
+                        hidden_label(constraint),
+                        constraint.effect
+                    );
+                }
             } else if let Some(rule) = &finding.rule {
                 finding.rule = Some(scrub(rule, &hidden));
             }
@@ -495,6 +520,9 @@ pub fn redact_remediation(
             .is_some_and(|patch| reveals(&patch.body, &hidden) || reveals(&patch.target, &hidden));
         if patch_hidden {
             step.patch = None;
+            // Commands that apply the patch shown below have nothing left to apply.
+            step.commands
+                .retain(|command| !command.contains(crate::remediation::MANIFEST_PLACEHOLDER));
         }
         step.text = scrub(&step.text, &hidden);
         if patch_hidden || step.commands.len() < commands_before {

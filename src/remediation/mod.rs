@@ -329,9 +329,12 @@ pub fn patch_command(kubectl: &str, reference: &str, patch_type: &str, patch: &V
     )
 }
 
+/// What `apply_command` writes where the step's manifest goes.
+pub const MANIFEST_PLACEHOLDER: &str = "<the manifest below>";
+
 /// `kubectl apply -f -` with the manifest on standard input (a here-document).
 pub fn apply_command(kubectl: &str) -> String {
-    format!("{kubectl} apply -f - <<'EOF'\n<the manifest below>\nEOF")
+    format!("{kubectl} apply -f - <<'EOF'\n{MANIFEST_PLACEHOLDER}\nEOF")
 }
 
 /// POSIX single quoting.
