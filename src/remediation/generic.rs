@@ -1,5 +1,6 @@
 //! Remediation for families without specific steps (AdminNetworkPolicy, PolicyReport evidence,
-//! unclaimed policy-like kinds): read the object, then ask whoever may change it.
+//! unclaimed policy-like kinds): the adapter's hint, read the object, then ask whoever may change
+//! it. (Families with specific steps leave the hint out: it repeats them without a privilege.)
 
 use super::Context;
 use crate::model::remediation::{Privilege, Step};
@@ -14,7 +15,14 @@ pub(super) fn steps(context: &Context) -> Vec<Step> {
             source.namespace.as_deref().unwrap_or_default()
         ),
     };
-    vec![
+    let mut steps = Vec::new();
+    if let Some(hint) = &context.constraint.remediation_hint {
+        steps.push(Step::new(
+            Privilege::Developer,
+            format!("Suggested: {hint}"),
+        ));
+    }
+    steps.extend([
         Step::new(
             Privilege::Developer,
             format!(
@@ -30,5 +38,6 @@ pub(super) fn steps(context: &Context) -> Vec<Step> {
                 context.workload_label()
             ),
         ),
-    ]
+    ]);
+    steps
 }

@@ -27,6 +27,11 @@ pub(super) fn steps(context: &Context, details: &IstioDetails) -> Vec<Step> {
         .command(context.policy_get_command()),
     ];
     if let Some(authorization) = &details.authorization {
+        if matches!(authorization.action.as_str(), "ALLOW" | "DENY") {
+            steps[0]
+                .text
+                .push_str("; requests it refuses get HTTP 403 `RBAC: access denied`");
+        }
         steps.extend(authorization_steps(context, details, authorization));
     }
     if let Some(peer) = &details.peer_authentication

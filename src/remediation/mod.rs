@@ -36,11 +36,7 @@ pub fn remediation(
     workload: Option<&Workload>,
 ) -> Remediation {
     let context = Context::new(snapshot, constraint, workload);
-    let mut steps = Vec::new();
-    if let Some(hint) = &constraint.remediation_hint {
-        steps.push(Step::new(Privilege::Developer, hint.clone()));
-    }
-    steps.extend(match &constraint.details {
+    let steps = match &constraint.details {
         Details::NetworkPolicy(details) => networkpolicy::steps(&context, details),
         Details::ResourceQuota(details) => quota::steps(&context, details),
         Details::LimitRange(details) => limitrange::steps(&context, details),
@@ -55,7 +51,7 @@ pub fn remediation(
         | Details::PolicyReport(_)
         | Details::Generic(_)
         | Details::Redacted(_) => generic::steps(&context),
-    });
+    };
     let contacts = contacts(snapshot, constraint, context.namespace());
     let privilege = steps
         .iter()
