@@ -107,6 +107,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Is this traffic allowed; which policy and rule decides each side
     Reach(ReachArgs),
+    /// What to do about one constraint: steps, commands, patches, whom to ask
+    Remediate(RemediateArgs),
     /// Run policy test suites: Kyverno `kyverno-test.yaml` files under PATH
     Test(TestArgs),
     /// Write the cluster state potoo reads (objects and gaps) as one document, for --from
@@ -136,6 +138,18 @@ pub struct QueryArgs {
     /// Only these severities: critical, warning, info (comma-separated)
     #[arg(long, value_name = "SEVERITY", value_delimiter = ',')]
     pub severity: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RemediateArgs {
+    /// A constraint id as `query` prints it, or the policy object: KIND/NAME, KIND/NAMESPACE/NAME
+    /// or NAME (optionally with #RULE)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Tailor commands and patches to this workload: KIND/NAME or NAMESPACE/KIND/NAME
+    #[arg(long, value_name = "KIND/NAME")]
+    pub workload: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

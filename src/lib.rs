@@ -7,6 +7,7 @@ pub mod engine;
 pub mod index;
 pub mod model;
 pub mod privacy;
+pub mod remediation;
 pub mod render;
 pub mod source;
 
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Status => cmd::status::run(&cli.global).await?,
         Command::Check(args) => cmd::check::run(&cli.global, args).await?,
         Command::Reach(args) => cmd::reach::run(&cli.global, args).await?,
+        Command::Remediate(args) => cmd::remediate::run(&cli.global, args).await?,
         Command::Test(args) => cmd::test::run(&cli.global, &args.path).await?,
         Command::Snapshot => cmd::snapshot::run(&cli.global).await?,
         Command::Completion { shell } => cmd::completion::run(*shell)?,

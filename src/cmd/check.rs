@@ -51,7 +51,13 @@ pub async fn run(global: &GlobalOptions, args: &CheckArgs) -> anyhow::Result<Com
         manifests,
         default_namespace,
     };
-    let result = admission::check(&snapshot, &merged, &adapted, &request);
+    let mut result = admission::check(&snapshot, &merged, &adapted, &request);
+    crate::privacy::redact_check(
+        &mut result,
+        &adapted.constraints,
+        global.detail,
+        &request.default_namespace,
+    );
     let stdout = match global.output {
         OutputFormat::Json => render::json::render(&result)?,
         OutputFormat::Yaml => render::yaml::render(&result)?,

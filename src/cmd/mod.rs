@@ -4,6 +4,7 @@ pub mod check;
 pub mod completion;
 pub mod query;
 pub mod reach;
+pub mod remediate;
 pub mod snapshot;
 pub mod status;
 pub mod test;

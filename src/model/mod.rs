@@ -3,6 +3,7 @@
 pub mod constraint;
 pub mod details;
 pub mod finding;
+pub mod remediation;
 pub mod report;
 pub mod selector;
 

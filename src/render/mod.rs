@@ -4,6 +4,7 @@ pub mod check;
 pub mod connlist;
 pub mod json;
 pub mod reach;
+pub mod remediation;
 pub mod table;
 pub mod yaml;
 
