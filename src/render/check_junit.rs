@@ -1,8 +1,8 @@
 //! JUnit XML output of `check`, for CI test reports: one `<testsuite>` per manifest file, one
 //! `<testcase>` per object. An object whose verdict is at or above the `--fail-on` threshold (or
 //! whose server-side dry run disagrees with potoo) gets a `<failure>`; an `unknown` below the
-//! threshold is `<skipped>`; every finding, network warning and dry-run answer is listed in
-//! `<system-out>`. Follows the Jenkins xUnit `junit-10.xsd` (validated in `tests/check_outputs.rs`).
+//! threshold is `<skipped>`; every finding, network warning and dry-run answer is listed in the
+//! `<failure>` text, else in `<system-out>`. Follows the Jenkins xUnit `junit-10.xsd` (validated in `tests/check_outputs.rs`).
 
 use std::fmt::Write as _;
 
@@ -143,9 +143,9 @@ pub fn render(result: &CheckResult, threshold: Verdict) -> String {
                 Some(namespace) => format!("{} in {namespace}", object.display_name()),
                 None => object.display_name(),
             };
-            let _ = writeln!(
-                out,
-                "    <testcase name=\"{}\" classname=\"{}\">",
+            let text = details(entry);
+            let head = format!(
+                "    <testcase name=\"{}\" classname=\"{}\"",
                 escape(&name),
                 escape(file)
             );
@@ -153,21 +153,30 @@ pub fn render(result: &CheckResult, threshold: Verdict) -> String {
                 Outcome::Failed { kind, message } => {
                     let _ = writeln!(
                         out,
-                        "      <failure type=\"{kind}\" message=\"{}\">{}</failure>",
+                        "{head}>\n      <failure type=\"{kind}\" message=\"{}\">{}</failure>\n    </testcase>",
                         escape(message),
-                        escape_text(&details(entry))
+                        escape_text(&text)
                     );
                 }
                 Outcome::Skipped { message } => {
-                    let _ = writeln!(out, "      <skipped message=\"{}\"/>", escape(message));
+                    let _ = writeln!(
+                        out,
+                        "{head}>\n      <skipped message=\"{}\"/>\n      <system-out>{}</system-out>\n    </testcase>",
+                        escape(message),
+                        escape_text(&text)
+                    );
                 }
-                Outcome::Passed => {}
+                Outcome::Passed if text.is_empty() => {
+                    let _ = writeln!(out, "{head}/>");
+                }
+                Outcome::Passed => {
+                    let _ = writeln!(
+                        out,
+                        "{head}>\n      <system-out>{}</system-out>\n    </testcase>",
+                        escape_text(&text)
+                    );
+                }
             }
-            let text = details(entry);
-            if !text.is_empty() {
-                let _ = writeln!(out, "      <system-out>{}</system-out>", escape_text(&text));
-            }
-            out.push_str("    </testcase>\n");
         }
         out.push_str("  </testsuite>\n");
     }
