@@ -1,11 +1,257 @@
-//! Admission webhooks for `check`: which webhooks the apiserver would call for the object. A
-//! webhook of an engine potoo evaluates itself (Kyverno, Gatekeeper) is folded into that engine's
-//! verdict; any other decides on its own: `unknown`, never `pass`.
+//! Admission webhooks for `check`: which validating and mutating webhooks the apiserver would
+//! call for the object, evaluated as the apiserver does: `rules` (operations, apiGroups,
+//! apiVersions, resources with subresources, scope), `namespaceSelector` against the namespace's
+//! labels (with the `kubernetes.io/metadata.name` label the apiserver sets; a Namespace is
+//! matched on its own labels), `objectSelector` against the object's labels, and
+//! `matchConditions` (CEL, with kube-cel). A webhook of an engine potoo evaluates itself
+//! (Kyverno, Gatekeeper) is folded into that engine's verdict; any other that would be called is
+//! `unknown: webhook X decides` with its failurePolicy, timeout and side effects — never `pass`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
 
 use crate::model::Details;
+use crate::model::LabelSelector;
+use crate::model::constraint::{MatchCondition, WebhookDetails, WebhookRule};
 use crate::model::finding::Finding;
+use crate::source::catalog;
 
 use super::dispatch::{Applicable, CheckContext, ObjectUnderCheck, unknown_finding};
+
+/// The admission request the apiserver would send, as far as webhook matching needs it.
+#[derive(Debug, Clone)]
+pub struct RequestView {
+    pub operation: String,
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    /// Plural resource (`deployments`).
+    pub resource: String,
+    /// Empty for the main resource.
+    pub subresource: String,
+    pub namespaced: bool,
+    pub namespace: String,
+    pub name: String,
+    /// The labels `namespaceSelector` is matched against.
+    pub namespace_labels: BTreeMap<String, String>,
+    /// The object as sent.
+    pub object: Value,
+}
+
+impl RequestView {
+    fn object_labels(&self) -> BTreeMap<String, String> {
+        crate::source::snapshot::string_map(self.object.pointer("/metadata/labels"))
+    }
+}
+
+/// Whether a webhook would be called, and why (or why not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// Called; the notes say what potoo could not decide (a matchCondition not evaluated).
+    Called { notes: Vec<String> },
+    NotCalled { reason: String },
+}
+
+/// `apps/v1` → (`apps`, `v1`); `v1` → (``, `v1`).
+fn split_api_version(api_version: &str) -> (String, String) {
+    match api_version.rsplit_once('/') {
+        Some((group, version)) => (group.to_string(), version.to_string()),
+        None => (String::new(), api_version.to_string()),
+    }
+}
+
+/// The request for the object itself, or for the Pods its controller creates.
+fn request_view(
+    context: &CheckContext<'_>,
+    object: &ObjectUnderCheck<'_>,
+    through_pods: bool,
+) -> RequestView {
+    let manifest = &object.manifest.object;
+    let namespace_labels = |namespace: &str| context.merged.namespace_labels(namespace);
+    if through_pods && let Some(template) = object.template {
+        return RequestView {
+            operation: "CREATE".to_string(),
+            group: String::new(),
+            version: "v1".to_string(),
+            kind: "Pod".to_string(),
+            resource: "pods".to_string(),
+            subresource: String::new(),
+            namespaced: true,
+            namespace: object.namespace.to_string(),
+            name: template.display_name.clone(),
+            namespace_labels: namespace_labels(object.namespace),
+            object: template.pod.clone(),
+        };
+    }
+    let (group, version) = split_api_version(&manifest.api_version);
+    let known = catalog::known_kind(&group, &manifest.kind);
+    let resource = known.map_or_else(
+        || format!("{}s", manifest.kind.to_ascii_lowercase()),
+        |known| known.plural.to_string(),
+    );
+    let namespaced = super::is_namespaced(&group, &manifest.kind);
+    let existing = context.cluster.find(
+        &group,
+        &manifest.kind,
+        manifest.namespace.as_deref().or(Some(object.namespace)).filter(|_| namespaced),
+        &manifest.name,
+    );
+    let is_namespace = group.is_empty() && manifest.kind == "Namespace";
+    RequestView {
+        operation: if existing.is_some() { "UPDATE" } else { "CREATE" }.to_string(),
+        group,
+        version,
+        kind: manifest.kind.clone(),
+        resource,
+        subresource: String::new(),
+        namespaced,
+        namespace: if namespaced {
+            object.namespace.to_string()
+        } else {
+            String::new()
+        },
+        name: manifest.name.clone(),
+        namespace_labels: if is_namespace {
+            let mut labels = manifest.labels();
+            labels
+                .entry("kubernetes.io/metadata.name".to_string())
+                .or_insert_with(|| manifest.name.clone());
+            labels
+        } else {
+            namespace_labels(object.namespace)
+        },
+        object: manifest.value.clone(),
+    }
+}
+
+fn listed(values: &[String], wanted: &str) -> bool {
+    values.iter().any(|value| value == "*" || value == wanted)
+}
+
+/// One rule of a webhook against the request, as the apiserver's rule matcher does it.
+pub fn rule_matches(rule: &WebhookRule, request: &RequestView) -> bool {
+    let scope_matches = match rule.scope.as_deref().unwrap_or("*") {
+        "Cluster" => !request.namespaced,
+        "Namespaced" => request.namespaced,
+        _ => true,
+    };
+    scope_matches
+        && listed(&rule.operations, &request.operation)
+        && listed(&rule.api_groups, &request.group)
+        && listed(&rule.api_versions, &request.version)
+        && rule.resources.iter().any(|entry| {
+            let (resource, subresource) = entry.split_once('/').unwrap_or((entry.as_str(), ""));
+            (resource == "*" || resource == request.resource)
+                && (subresource == "*" || subresource == request.subresource)
+        })
+}
+
+/// Whether the webhook would be called for the request.
+pub fn call(
+    details: &WebhookDetails,
+    namespace_selector: Option<&LabelSelector>,
+    request: &RequestView,
+) -> Call {
+    if !details.rules.iter().any(|rule| rule_matches(rule, request)) {
+        return Call::NotCalled {
+            reason: format!(
+                "no rule covers {} {}",
+                request.operation,
+                qualified_resource(request)
+            ),
+        };
+    }
+    // The apiserver skips namespaceSelector for cluster-scoped objects other than Namespaces.
+    let is_namespace = request.group.is_empty() && request.kind == "Namespace";
+    if (request.namespaced || is_namespace)
+        && let Some(selector) = namespace_selector
+        && !selector.matches(&request.namespace_labels)
+    {
+        return Call::NotCalled {
+            reason: format!("namespaceSelector `{selector}` does not match"),
+        };
+    }
+    if let Some(selector) = &details.object_selector
+        && !selector.matches(&request.object_labels())
+    {
+        return Call::NotCalled {
+            reason: format!("objectSelector `{selector}` does not match"),
+        };
+    }
+    let mut notes = Vec::new();
+    for condition in &details.match_conditions {
+        match match_condition(condition, request) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Call::NotCalled {
+                    reason: format!("matchCondition `{}` is false", condition.name),
+                };
+            }
+            Err(error) => notes.push(format!(
+                "matchCondition `{}` not evaluated ({error}): the webhook may or may not be called",
+                condition.name
+            )),
+        }
+    }
+    Call::Called { notes }
+}
+
+fn qualified_resource(request: &RequestView) -> String {
+    if request.group.is_empty() {
+        format!("{}/{}", request.version, request.resource)
+    } else {
+        format!("{}/{}/{}", request.group, request.version, request.resource)
+    }
+}
+
+/// What a false expression reports, to tell it apart from errors in kube-cel's results.
+const FALSE_MARKER: &str = "\u{0}potoo: false";
+
+/// A matchCondition's CEL expression on the request (`object`, `oldObject`, `request`);
+/// `Err` when it cannot be evaluated client-side (`authorizer`, unsupported syntax, errors).
+fn match_condition(condition: &MatchCondition, request: &RequestView) -> Result<bool, String> {
+    use kube_cel::{AdmissionRequest, GroupVersionKind, GroupVersionResource, VapEvaluator, VapExpression};
+    if condition.expression.contains("authorizer") {
+        return Err("`authorizer` checks the requester's permissions in the cluster".to_string());
+    }
+    let evaluator = VapEvaluator::builder()
+        .object(request.object.clone())
+        .old_object(Value::Null)
+        .request(AdmissionRequest {
+            operation: request.operation.clone(),
+            name: request.name.clone(),
+            namespace: request.namespace.clone(),
+            kind: GroupVersionKind {
+                group: request.group.clone(),
+                version: request.version.clone(),
+                kind: request.kind.clone(),
+            },
+            resource: GroupVersionResource {
+                group: request.group.clone(),
+                version: request.version.clone(),
+                resource: request.resource.clone(),
+            },
+            ..AdmissionRequest::default()
+        })
+        .build();
+    let results = evaluator.evaluate(&[VapExpression {
+        expression: condition.expression.clone(),
+        message: Some(FALSE_MARKER.to_string()),
+        message_expression: None,
+    }]);
+    let Some(result) = results.first() else {
+        return Err("no result".to_string());
+    };
+    if result.passed {
+        return Ok(true);
+    }
+    match result.message.as_deref() {
+        Some(FALSE_MARKER) => Ok(false),
+        Some(message) => Err(message.to_string()),
+        None => Err("no result".to_string()),
+    }
+}
 
 /// Findings of every webhook that would be called for the object.
 pub fn evaluate(
@@ -26,6 +272,15 @@ pub fn evaluate(
             let Details::Webhook(details) = &applicable.constraint.details else {
                 return None;
             };
+            let request = request_view(context, object, applicable.through_pods);
+            let notes = match call(
+                details,
+                applicable.constraint.scope.namespace_selector.as_ref(),
+                &request,
+            ) {
+                Call::Called { notes } => notes,
+                Call::NotCalled { .. } => return None,
+            };
             let folded = match details.engine.as_deref() {
                 Some("kyverno") => family_present(|details| matches!(details, Details::Kyverno(_))),
                 Some("gatekeeper") => {
@@ -36,14 +291,128 @@ pub fn evaluate(
             if folded {
                 return None;
             }
-            Some(unknown_finding(
-                object,
-                applicable,
-                format!(
-                    "because admission webhook `{}` runs in the cluster and cannot be evaluated client-side",
-                    details.webhook_name
-                ),
-            ))
+            let mut reason = format!(
+                "because {} webhook `{}` decides: it is called for {} {} (failurePolicy {}, timeout {}s, sideEffects {}) and runs in the cluster, so potoo cannot evaluate it",
+                details.webhook_type,
+                details.webhook_name,
+                request.operation,
+                qualified_resource(&request),
+                details.failure_policy,
+                details.timeout_seconds,
+                details.side_effects.as_deref().unwrap_or("Unknown"),
+            );
+            for note in notes {
+                reason.push_str("; ");
+                reason.push_str(&note);
+            }
+            Some(unknown_finding(object, applicable, reason))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(operations: &[&str], groups: &[&str], versions: &[&str], resources: &[&str]) -> WebhookRule {
+        let strings = |values: &[&str]| values.iter().map(|value| value.to_string()).collect();
+        WebhookRule {
+            operations: strings(operations),
+            api_groups: strings(groups),
+            api_versions: strings(versions),
+            resources: strings(resources),
+            scope: None,
+        }
+    }
+
+    fn request(group: &str, resource: &str, labels: Value) -> RequestView {
+        RequestView {
+            operation: "CREATE".to_string(),
+            group: group.to_string(),
+            version: "v1".to_string(),
+            kind: "Deployment".to_string(),
+            resource: resource.to_string(),
+            subresource: String::new(),
+            namespaced: true,
+            namespace: "team-a".to_string(),
+            name: "web".to_string(),
+            namespace_labels: BTreeMap::from([
+                ("kubernetes.io/metadata.name".to_string(), "team-a".to_string()),
+                ("tier".to_string(), "prod".to_string()),
+            ]),
+            object: serde_json::json!({"metadata": {"name": "web", "labels": labels}, "spec": {"replicas": 3}}),
+        }
+    }
+
+    fn details(rules: Vec<WebhookRule>) -> WebhookDetails {
+        WebhookDetails {
+            webhook_type: "validating".to_string(),
+            webhook_name: "check.example.com".to_string(),
+            rules,
+            object_selector: None,
+            match_conditions: Vec::new(),
+            failure_policy: "Fail".to_string(),
+            side_effects: Some("None".to_string()),
+            timeout_seconds: 10,
+            client: None,
+            engine: None,
+        }
+    }
+
+    #[test]
+    fn rules_match_like_the_apiserver() {
+        let deployment = request("apps", "deployments", serde_json::json!({}));
+        assert!(rule_matches(&rule(&["CREATE"], &["apps"], &["v1"], &["deployments"]), &deployment));
+        assert!(rule_matches(&rule(&["*"], &["*"], &["*"], &["*"]), &deployment));
+        assert!(rule_matches(&rule(&["*"], &["*"], &["*"], &["*/*"]), &deployment));
+        assert!(rule_matches(&rule(&["*"], &["apps"], &["*"], &["deployments/*"]), &deployment));
+        assert!(!rule_matches(&rule(&["UPDATE"], &["apps"], &["v1"], &["deployments"]), &deployment));
+        assert!(!rule_matches(&rule(&["CREATE"], &[""], &["v1"], &["deployments"]), &deployment));
+        assert!(!rule_matches(&rule(&["CREATE"], &["apps"], &["v1beta1"], &["deployments"]), &deployment));
+        assert!(!rule_matches(&rule(&["CREATE"], &["apps"], &["v1"], &["deployments/scale"]), &deployment));
+        assert!(!rule_matches(&rule(&["CREATE"], &["apps"], &["v1"], &["*/scale"]), &deployment));
+        let mut cluster_only = rule(&["*"], &["*"], &["*"], &["*"]);
+        cluster_only.scope = Some("Cluster".to_string());
+        assert!(!rule_matches(&cluster_only, &deployment));
+        cluster_only.scope = Some("Namespaced".to_string());
+        assert!(rule_matches(&cluster_only, &deployment));
+    }
+
+    #[test]
+    fn selectors_and_match_conditions_decide_the_call() {
+        let all = vec![rule(&["*"], &["*"], &["*"], &["*"])];
+        let labelled = request("apps", "deployments", serde_json::json!({"app": "web"}));
+        let namespace_selector =
+            LabelSelector::from_value(&serde_json::json!({"matchLabels": {"kubernetes.io/metadata.name": "team-a"}})).unwrap();
+        let other_namespace =
+            LabelSelector::from_value(&serde_json::json!({"matchLabels": {"tier": "dev"}})).unwrap();
+        assert_eq!(call(&details(all.clone()), Some(&namespace_selector), &labelled), Call::Called { notes: Vec::new() });
+        assert!(matches!(call(&details(all.clone()), Some(&other_namespace), &labelled), Call::NotCalled { .. }));
+
+        let mut with_object_selector = details(all.clone());
+        with_object_selector.object_selector =
+            Some(LabelSelector::from_value(&serde_json::json!({"matchLabels": {"app": "db"}})).unwrap());
+        assert!(matches!(call(&with_object_selector, None, &labelled), Call::NotCalled { .. }));
+
+        let condition = |expression: &str| MatchCondition {
+            name: "c".to_string(),
+            expression: expression.to_string(),
+        };
+        let mut conditional = details(all.clone());
+        conditional.match_conditions = vec![condition("object.metadata.name == 'web'")];
+        assert_eq!(call(&conditional, None, &labelled), Call::Called { notes: Vec::new() });
+        conditional.match_conditions = vec![condition("request.operation == 'UPDATE'")];
+        assert_eq!(
+            call(&conditional, None, &labelled),
+            Call::NotCalled { reason: "matchCondition `c` is false".to_string() }
+        );
+        conditional.match_conditions =
+            vec![condition("authorizer.group('').resource('pods').check('create').allowed()")];
+        let Call::Called { notes } = call(&conditional, None, &labelled) else {
+            panic!("an unevaluated condition must not skip the webhook");
+        };
+        assert!(notes[0].contains("may or may not be called"), "{notes:?}");
+        conditional.match_conditions = vec![condition("object.spec.nope.deeper == 1")];
+        assert!(matches!(call(&conditional, None, &labelled), Call::Called { notes } if notes.len() == 1));
+    }
 }
