@@ -660,3 +660,96 @@ fn other_commands_refuse_the_check_formats() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks that would be called, and network warnings (`testdata/check-outputs/scenario/`).
+
+const SCENARIO_CLUSTER: &str = "testdata/check-outputs/scenario/cluster.yaml";
+
+fn scenario_json(manifest: &str) -> Value {
+    let text = stdout_with_code(
+        &["check", "-f", manifest, "--from", SCENARIO_CLUSTER, "-o", "json"],
+        0,
+    );
+    serde_json::from_str(&text).unwrap()
+}
+
+fn unknown_webhooks(object: &Value) -> Vec<String> {
+    object["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["verdict"] == "unknown")
+        .map(|finding| finding["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn only_the_webhooks_that_would_be_called_are_unknown() {
+    let text = stdout_with_code(
+        &[
+            "check",
+            "-f",
+            "testdata/check-outputs/scenario/api.yaml",
+            "--from",
+            SCENARIO_CLUSTER,
+        ],
+        0,
+    );
+    snapshot!("check_outputs_scenario_table", &text);
+    let document = scenario_json("testdata/check-outputs/scenario/api.yaml");
+    let object = &document["objects"][0];
+    // The sidecar injector (mutating, namespaceSelector team=shop) is called for the Pods; the
+    // batch webhook's objectSelector, the replicas webhook's matchCondition (2 > 5) and the
+    // scale subresource rule leave the others out.
+    assert_eq!(unknown_webhooks(object), vec!["inject.sidecar.example.com"]);
+    let sidecar = &object["findings"][0];
+    assert_eq!(sidecar["viaPodTemplate"], true);
+    let reason = sidecar["reason"].as_str().unwrap();
+    assert!(reason.contains("failurePolicy Ignore, timeout 5s, sideEffects None"), "{reason}");
+
+    let directory = tempfile::tempdir().unwrap();
+    let scaled = directory.path().join("api.yaml");
+    std::fs::write(
+        &scaled,
+        read("testdata/check-outputs/scenario/api.yaml").replace("replicas: 2", "replicas: 6"),
+    )
+    .unwrap();
+    let document = scenario_json(scaled.to_str().unwrap());
+    assert_eq!(
+        unknown_webhooks(&document["objects"][0]),
+        vec!["inject.sidecar.example.com", "replicas.example.com"]
+    );
+}
+
+#[test]
+fn pods_get_network_warnings_for_default_deny_egress_without_dns() {
+    let document = scenario_json("testdata/check-outputs/scenario/api.yaml");
+    let network = document["objects"][0]["network"].as_array().unwrap();
+    assert_eq!(network.len(), 1);
+    assert_eq!(network[0]["direction"], "egress");
+    assert_eq!(
+        network[0]["message"],
+        "egress from these pods is default-denied by NetworkPolicy `deny-all`, `to-db`; allowed: TCP 5432 to app=db; no DNS (UDP/TCP 53) egress allowed"
+    );
+    let sarif: Value = serde_json::from_str(&stdout_with_code(
+        &[
+            "check",
+            "-f",
+            "testdata/check-outputs/scenario/api.yaml",
+            "--from",
+            SCENARIO_CLUSTER,
+            "-o",
+            "sarif",
+        ],
+        0,
+    ))
+    .unwrap();
+    let rules: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"potoo/network/egress"), "{rules:?}");
+}

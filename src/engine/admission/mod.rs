@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod gatekeeper;
 pub mod kyverno;
 pub mod limitrange;
+pub mod network;
 pub mod podtemplate;
 pub mod psa;
 pub mod quota;
@@ -151,6 +152,7 @@ pub fn check(
         let namespace = target_namespace(&manifest.object, &request.default_namespace);
         let checked = checked_object(manifest, namespace.as_deref());
         let mut findings = Vec::new();
+        let mut network_warnings = Vec::new();
         let group_kind = manifest.object.group_kind();
         if group_kind == GroupKind::new("", "Namespace") {
             findings.extend(namespace_findings(
@@ -188,8 +190,11 @@ pub fn check(
                 creates_pods: is_pod || template.as_ref().is_some_and(|pod| pod.kind.creates_pods),
             };
             findings.extend(dispatch::evaluate_object(&context, &object, &mut state));
+            network_warnings = network::warnings(&context, &object);
         }
-        objects.push(ObjectVerdict::new(checked, findings));
+        let mut entry = ObjectVerdict::new(checked, findings);
+        entry.network = network_warnings;
+        objects.push(entry);
     }
     CheckResult::new(merged.gaps.clone(), notes.into_list(), objects)
 }
