@@ -106,11 +106,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -129,7 +129,7 @@ _kubectl__potoo() {
             return 0
             ;;
         kubectl__subcmd__potoo__subcmd__check)
-            opts="-f -n -A -o -v -h -V --filename --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version"
+            opts="-f -n -A -o -v -h -V --filename --fail-on --server-dry-run --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,6 +141,10 @@ _kubectl__potoo() {
                     ;;
                 -f)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "blocked warning unknown" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -172,11 +176,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -230,11 +234,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -434,11 +438,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -492,11 +496,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -550,11 +554,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -608,11 +612,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -666,11 +670,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)

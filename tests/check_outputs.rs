@@ -102,7 +102,9 @@ impl JsonSchema {
         };
         for keyword in object.keys() {
             if !KNOWN_KEYWORDS.contains(&keyword.as_str()) {
-                errors.push(format!("{at}: the test validator does not know `{keyword}`"));
+                errors.push(format!(
+                    "{at}: the test validator does not know `{keyword}`"
+                ));
             }
         }
         if let Some(types) = object.get("type") {
@@ -186,7 +188,9 @@ impl JsonSchema {
                         Some(Value::Bool(false)) => {
                             errors.push(format!("{at}: property `{name}` is not allowed"));
                         }
-                        Some(extra) if extra.is_object() => self.check(extra, member, &path, errors),
+                        Some(extra) if extra.is_object() => {
+                            self.check(extra, member, &path, errors)
+                        }
                         _ => {}
                     },
                 }
@@ -215,14 +219,16 @@ fn the_schema_validator_rejects_what_the_sarif_schema_forbids() {
     let schema = JsonSchema {
         root: serde_json::from_str(&read(SARIF_SCHEMA)).unwrap(),
     };
-    let valid = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": []}]});
+    let valid =
+        json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": []}]});
     assert_eq!(schema.validate(&valid), Vec::<String>::new());
     let wrong_version = json!({"version": "2.0.0", "runs": []});
     assert!(!schema.validate(&wrong_version).is_empty());
     let bad_level = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}},
         "results": [{"message": {"text": "m"}, "level": "fatal"}]}]});
     assert!(!schema.validate(&bad_level).is_empty());
-    let unknown_property = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x", "colour": 1}}}]});
+    let unknown_property =
+        json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x", "colour": 1}}}]});
     assert!(!schema.validate(&unknown_property).is_empty());
     let zero_line = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}},
         "results": [{"message": {"text": "m"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a"}, "region": {"startLine": 0}}}]}]}]});
@@ -242,7 +248,10 @@ fn sarif_is_valid_sarif_2_1_0_with_stable_rules_lines_and_fingerprints() {
     let run = &document["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "potoo");
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    let rule_ids: Vec<&str> = rules.iter().map(|rule| rule["id"].as_str().unwrap()).collect();
+    let rule_ids: Vec<&str> = rules
+        .iter()
+        .map(|rule| rule["id"].as_str().unwrap())
+        .collect();
     let mut sorted = rule_ids.clone();
     sorted.sort();
     sorted.dedup();
@@ -292,7 +301,15 @@ fn sarif_fingerprints_survive_lines_moving() {
     std::fs::write(&first, &original).unwrap();
     let fingerprints = |path: &std::path::Path| {
         let text = stdout_with_code(
-            &["check", "-f", path.to_str().unwrap(), "--from", CLUSTER, "-o", "sarif"],
+            &[
+                "check",
+                "-f",
+                path.to_str().unwrap(),
+                "--from",
+                CLUSTER,
+                "-o",
+                "sarif",
+            ],
             1,
         );
         let document: Value = serde_json::from_str(&text).unwrap();
@@ -316,7 +333,10 @@ fn sarif_fingerprints_survive_lines_moving() {
         before.iter().zip(&after)
     {
         assert_eq!(fingerprint_before, fingerprint_after);
-        assert_eq!(line_before.as_u64().unwrap() + 3, line_after.as_u64().unwrap());
+        assert_eq!(
+            line_before.as_u64().unwrap() + 3,
+            line_after.as_u64().unwrap()
+        );
     }
 }
 
@@ -393,7 +413,10 @@ fn parse_xml(text: &str) -> Element {
                 let name = attributes[..equals].trim().to_string();
                 let quoted = attributes[equals + 1..].trim_start();
                 let quote = quoted.chars().next().unwrap();
-                assert!(quote == '"' || quote == '\'', "attribute `{name}` is not quoted");
+                assert!(
+                    quote == '"' || quote == '\'',
+                    "attribute `{name}` is not quoted"
+                );
                 let close = quoted[1..].find(quote).unwrap() + 1;
                 let value = unescape(&quoted[1..close]);
                 assert!(
@@ -480,19 +503,29 @@ fn xsd_rules(xsd: &Element) -> BTreeMap<String, ElementRule> {
     rules
 }
 
-fn validate_xml(element: &Element, rules: &BTreeMap<String, ElementRule>, errors: &mut Vec<String>) {
+fn validate_xml(
+    element: &Element,
+    rules: &BTreeMap<String, ElementRule>,
+    errors: &mut Vec<String>,
+) {
     let Some(rule) = rules.get(&element.name) else {
         errors.push(format!("<{}> is not declared", element.name));
         return;
     };
     for name in element.attributes.keys() {
         if !rule.attributes.contains(name) {
-            errors.push(format!("<{}> has undeclared attribute `{name}`", element.name));
+            errors.push(format!(
+                "<{}> has undeclared attribute `{name}`",
+                element.name
+            ));
         }
     }
     for name in &rule.required {
         if !element.attributes.contains_key(name) {
-            errors.push(format!("<{}> lacks required attribute `{name}`", element.name));
+            errors.push(format!(
+                "<{}> lacks required attribute `{name}`",
+                element.name
+            ));
         }
     }
     if rule.text_only && !element.children.is_empty() {
@@ -500,7 +533,10 @@ fn validate_xml(element: &Element, rules: &BTreeMap<String, ElementRule>, errors
     }
     for child in &element.children {
         if !rule.children.contains(&child.name) {
-            errors.push(format!("<{}> may not contain <{}>", element.name, child.name));
+            errors.push(format!(
+                "<{}> may not contain <{}>",
+                element.name, child.name
+            ));
         }
         validate_xml(child, rules, errors);
     }
@@ -520,7 +556,9 @@ fn junit_errors(text: &str) -> Vec<String> {
 #[test]
 fn the_xsd_validator_rejects_what_the_junit_schema_forbids() {
     assert_eq!(
-        junit_errors("<testsuites><testsuite name=\"a\" tests=\"0\" failures=\"0\" errors=\"0\"/></testsuites>"),
+        junit_errors(
+            "<testsuites><testsuite name=\"a\" tests=\"0\" failures=\"0\" errors=\"0\"/></testsuites>"
+        ),
         Vec::<String>::new()
     );
     assert!(!junit_errors("<testsuites><testsuite name=\"a\"/></testsuites>").is_empty());
@@ -542,7 +580,10 @@ fn junit_is_valid_against_the_jenkins_xsd_with_one_case_per_object() {
     let suites = &document.children;
     assert_eq!(suites.len(), 3, "one suite per manifest file");
     let agent = &suites[1];
-    assert_eq!(agent.attributes["name"], "testdata/check/manifests/02-agent.yaml");
+    assert_eq!(
+        agent.attributes["name"],
+        "testdata/check/manifests/02-agent.yaml"
+    );
     assert_eq!(agent.attributes["skipped"], "1");
     let blocked = &agent.children[0];
     assert_eq!(blocked.attributes["name"], "DaemonSet/node-agent in team-a");
@@ -557,7 +598,15 @@ fn junit_is_valid_against_the_jenkins_xsd_with_one_case_per_object() {
 fn junit_fails_warnings_and_unknowns_when_fail_on_says_so() {
     let text = stdout_with_code(
         &[
-            "check", "-f", MANIFESTS, "--from", CLUSTER, "-o", "junit", "--fail-on", "warning",
+            "check",
+            "-f",
+            MANIFESTS,
+            "--from",
+            CLUSTER,
+            "-o",
+            "junit",
+            "--fail-on",
+            "warning",
         ],
         1,
     );
@@ -574,7 +623,9 @@ fn markdown_is_a_pull_request_comment() {
     assert!(text.starts_with(
         "### potoo check: 5 objects: 1 blocked, 1 unknown, 1 admitted with warnings, 2 admitted\n"
     ));
-    assert!(text.contains("<details><summary>1 constraint not evaluated by potoo (unknown)</summary>"));
+    assert!(
+        text.contains("<details><summary>1 constraint not evaluated by potoo (unknown)</summary>")
+    );
     assert!(text.contains("`testdata/check/manifests/02-agent.yaml:17` `spec.template.spec.containers[0].securityContext.privileged`"));
     for line in text.lines().filter(|line| line.starts_with("| ")) {
         assert_eq!(
@@ -668,7 +719,15 @@ const SCENARIO_CLUSTER: &str = "testdata/check-outputs/scenario/cluster.yaml";
 
 fn scenario_json(manifest: &str) -> Value {
     let text = stdout_with_code(
-        &["check", "-f", manifest, "--from", SCENARIO_CLUSTER, "-o", "json"],
+        &[
+            "check",
+            "-f",
+            manifest,
+            "--from",
+            SCENARIO_CLUSTER,
+            "-o",
+            "json",
+        ],
         0,
     );
     serde_json::from_str(&text).unwrap()
@@ -706,7 +765,10 @@ fn only_the_webhooks_that_would_be_called_are_unknown() {
     let sidecar = &object["findings"][0];
     assert_eq!(sidecar["viaPodTemplate"], true);
     let reason = sidecar["reason"].as_str().unwrap();
-    assert!(reason.contains("failurePolicy Ignore, timeout 5s, sideEffects None"), "{reason}");
+    assert!(
+        reason.contains("failurePolicy Ignore, timeout 5s, sideEffects None"),
+        "{reason}"
+    );
 
     let directory = tempfile::tempdir().unwrap();
     let scaled = directory.path().join("api.yaml");

@@ -82,17 +82,23 @@ async fn each_object_is_sent_with_dry_run_all_and_the_answer_recorded() {
         outcomes[0].warnings,
         vec!["would violate PodSecurity \"restricted:latest\": x".to_string()]
     );
-    assert!(outcomes[1].message.as_deref().unwrap().contains("violates PodSecurity"));
     assert!(
-        outcomes[2]
+        outcomes[1]
             .message
             .as_deref()
             .unwrap()
-            .starts_with("server-side dry run needs `create` permission on `pods` in namespace `team-a`: ")
+            .contains("violates PodSecurity")
     );
+    assert!(outcomes[2].message.as_deref().unwrap().starts_with(
+        "server-side dry run needs `create` permission on `pods` in namespace `team-a`: "
+    ));
     // Nothing but dry runs was sent.
     for request in server.received_requests().await.unwrap() {
-        assert!(request.url.query().unwrap_or("").contains("dryRun=All"), "{}", request.url);
+        assert!(
+            request.url.query().unwrap_or("").contains("dryRun=All"),
+            "{}",
+            request.url
+        );
     }
 
     // Disagreements: potoo admitted what the apiserver rejected, and the other way round.
@@ -125,7 +131,25 @@ async fn each_object_is_sent_with_dry_run_all_and_the_answer_recorded() {
             via_pod_template: false,
         }],
     );
-    assert!(outcomes[0].clone().compared_with(&blocked).disagreement.is_some());
-    assert!(outcomes[1].clone().compared_with(&blocked).disagreement.is_none());
-    assert!(outcomes[2].clone().compared_with(&blocked).disagreement.is_none());
+    assert!(
+        outcomes[0]
+            .clone()
+            .compared_with(&blocked)
+            .disagreement
+            .is_some()
+    );
+    assert!(
+        outcomes[1]
+            .clone()
+            .compared_with(&blocked)
+            .disagreement
+            .is_none()
+    );
+    assert!(
+        outcomes[2]
+            .clone()
+            .compared_with(&blocked)
+            .disagreement
+            .is_none()
+    );
 }

@@ -114,7 +114,11 @@ fn threshold(fail_on: FailOn) -> Verdict {
 
 /// Fills each object's `fieldLines`: the line of every field path its findings name, found in
 /// the YAML text of its document (under `items[N]` for a List item).
-fn locate_fields(result: &mut CheckResult, manifests: &[Manifest], texts: &BTreeMap<String, String>) {
+fn locate_fields(
+    result: &mut CheckResult,
+    manifests: &[Manifest],
+    texts: &BTreeMap<String, String>,
+) {
     for (entry, manifest) in result.objects.iter_mut().zip(manifests) {
         let (Some(text), Some(start)) = (texts.get(&manifest.file), manifest.line) else {
             continue;

@@ -261,7 +261,10 @@ mod tests {
     #[test]
     fn uris_are_relative_with_forward_slashes_and_encoded() {
         let base = Path::new("/repo");
-        assert_eq!(artifact_uri("/repo/deploy/web.yaml", base), "deploy/web.yaml");
+        assert_eq!(
+            artifact_uri("/repo/deploy/web.yaml", base),
+            "deploy/web.yaml"
+        );
         assert_eq!(artifact_uri("./deploy/a b.yaml", base), "deploy/a%20b.yaml");
         assert_eq!(artifact_uri("/elsewhere/x.yaml", base), "/elsewhere/x.yaml");
     }
@@ -270,6 +273,9 @@ mod tests {
     fn fingerprints_are_stable_and_distinct() {
         assert_eq!(fingerprint(""), "cbf29ce484222325");
         assert_eq!(fingerprint("a"), "af63dc4c8601ec8c");
-        assert_ne!(fingerprint("rule\nobject\nspec.a"), fingerprint("rule\nobject\nspec.b"));
+        assert_ne!(
+            fingerprint("rule\nobject\nspec.a"),
+            fingerprint("rule\nobject\nspec.b")
+        );
     }
 }

@@ -97,7 +97,10 @@ async fn dry_run(client: &kube::Client, target: &DryRunTarget<'_>) -> DryRunOutc
         target.namespace,
         body.get_mut("metadata").and_then(Value::as_object_mut),
     ) {
-        metadata.insert("namespace".to_string(), Value::String(namespace.to_string()));
+        metadata.insert(
+            "namespace".to_string(),
+            Value::String(namespace.to_string()),
+        );
     }
     let post = PostParams {
         dry_run: true,
@@ -242,14 +245,20 @@ fn interpret(answer: Answer, resource: &ApiResource, target: &DryRunTarget<'_>) 
         }
         StatusCode::UNAUTHORIZED => outcome(
             DryRunResult::Error,
-            Some(format!("the apiserver refused the credentials: {}", answer.message())),
+            Some(format!(
+                "the apiserver refused the credentials: {}",
+                answer.message()
+            )),
         ),
         status if status.is_client_error() => {
             outcome(DryRunResult::Rejected, Some(answer.message()))
         }
         _ => outcome(
             DryRunResult::Error,
-            Some(format!("the apiserver failed the dry run: {}", answer.message())),
+            Some(format!(
+                "the apiserver failed the dry run: {}",
+                answer.message()
+            )),
         ),
     }
 }
@@ -298,21 +307,25 @@ mod tests {
             manifest: &manifest,
             namespace: Some("team-a"),
         };
-        let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("", "v1", "Pod"), "pods");
+        let resource =
+            ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("", "v1", "Pod"), "pods");
         let denied = interpret(
-            answer(403, "pods is forbidden: User \"dev\" cannot create resource \"pods\" in API group \"\" in the namespace \"team-a\""),
+            answer(
+                403,
+                "pods is forbidden: User \"dev\" cannot create resource \"pods\" in API group \"\" in the namespace \"team-a\"",
+            ),
             &resource,
             &target,
         );
         assert_eq!(denied.result, DryRunResult::Error);
-        assert!(
-            denied
-                .message
-                .unwrap()
-                .starts_with("server-side dry run needs `create` permission on `pods` in namespace `team-a`: ")
-        );
+        assert!(denied.message.unwrap().starts_with(
+            "server-side dry run needs `create` permission on `pods` in namespace `team-a`: "
+        ));
         let rejected = interpret(
-            answer(403, "pods \"p\" is forbidden: violates PodSecurity \"restricted:latest\": privileged"),
+            answer(
+                403,
+                "pods \"p\" is forbidden: violates PodSecurity \"restricted:latest\": privileged",
+            ),
             &resource,
             &target,
         );

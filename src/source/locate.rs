@@ -110,14 +110,11 @@ fn entries(text: &str, start_line: usize) -> Vec<Entry<'_>> {
 
 /// Whether an entry's text is `key:` (the key plain, single- or double-quoted).
 fn is_key(text: &str, key: &str) -> bool {
-    let candidates = [
-        key.to_string(),
-        format!("\"{key}\""),
-        format!("'{key}'"),
-    ];
+    let candidates = [key.to_string(), format!("\"{key}\""), format!("'{key}'")];
     candidates.iter().any(|candidate| {
-        text.strip_prefix(candidate.as_str())
-            .is_some_and(|rest| rest.starts_with(':') && (rest.len() == 1 || rest[1..].starts_with(' ')))
+        text.strip_prefix(candidate.as_str()).is_some_and(|rest| {
+            rest.starts_with(':') && (rest.len() == 1 || rest[1..].starts_with(' '))
+        })
     })
 }
 
@@ -156,9 +153,9 @@ pub fn field_line(text: &str, start_line: usize, path: &str) -> Option<usize> {
                     break;
                 }
                 let level = first.indent;
-                scope
-                    .iter()
-                    .position(|entry| !entry.item && entry.indent == level && is_key(entry.text, key))
+                scope.iter().position(|entry| {
+                    !entry.item && entry.indent == level && is_key(entry.text, key)
+                })
             }
             Segment::Index(index) => {
                 if !first.item {
@@ -231,7 +228,10 @@ spec:
             ),
             Some(18)
         );
-        assert_eq!(field_line(DEPLOYMENT, 1, "spec.template.spec.hostPID"), Some(11));
+        assert_eq!(
+            field_line(DEPLOYMENT, 1, "spec.template.spec.hostPID"),
+            Some(11)
+        );
         assert_eq!(
             field_line(DEPLOYMENT, 1, "spec.template.spec.containers[0].image"),
             Some(14)
@@ -285,10 +285,17 @@ spec:
     #[test]
     fn the_search_stays_inside_its_document() {
         assert_eq!(
-            field_line(DEPLOYMENT, 24, "spec.containers[0].securityContext.privileged"),
+            field_line(
+                DEPLOYMENT,
+                24,
+                "spec.containers[0].securityContext.privileged"
+            ),
             Some(31)
         );
-        assert_eq!(field_line(DEPLOYMENT, 24, "spec.template.spec.hostPID"), None);
+        assert_eq!(
+            field_line(DEPLOYMENT, 24, "spec.template.spec.hostPID"),
+            None
+        );
         assert_eq!(field_line(DEPLOYMENT, 1, "spec.containers[0]"), None);
     }
 

@@ -122,7 +122,8 @@ fn family(constraint: &Constraint) -> Option<Family> {
     if !matches!(
         constraint.constraint_type,
         ConstraintType::Admission | ConstraintType::ResourceLimit
-    ) || (constraint.effect == Effect::Mutate && !matches!(constraint.details, Details::Webhook(_)))
+    ) || (constraint.effect == Effect::Mutate
+        && !matches!(constraint.details, Details::Webhook(_)))
     {
         return None;
     }

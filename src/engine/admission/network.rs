@@ -65,7 +65,13 @@ pub fn direction_warning(
     } else {
         let allowed: Vec<String> = rules
             .iter()
-            .map(|rule| format!("{} {preposition} {}", ports_text(&rule.ports), peers_text(&rule.peers)))
+            .map(|rule| {
+                format!(
+                    "{} {preposition} {}",
+                    ports_text(&rule.ports),
+                    peers_text(&rule.peers)
+                )
+            })
             .collect();
         message.push_str(&format!("; allowed: {}", allowed.join(", ")));
     }
@@ -94,7 +100,11 @@ fn ports_text(ports: &[NetworkPort]) -> String {
     if ports.is_empty() {
         return "any port".to_string();
     }
-    ports.iter().map(port_text).collect::<Vec<_>>().join(" and ")
+    ports
+        .iter()
+        .map(port_text)
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 fn peer_text(peer: &NetworkPeer) -> String {
@@ -137,7 +147,10 @@ fn peers_text(peers: &[NetworkPeer]) -> String {
 fn allows_dns(rule: &NetworkRule) -> bool {
     rule.ports.is_empty()
         || rule.ports.iter().any(|port| {
-            let start = port.port.as_deref().and_then(|port| port.parse::<i64>().ok());
+            let start = port
+                .port
+                .as_deref()
+                .and_then(|port| port.parse::<i64>().ok());
             match (port.port.as_deref(), start, port.end_port) {
                 (None, _, _) => true,
                 (Some("dns" | "dns-tcp"), _, _) => true,
@@ -204,8 +217,10 @@ mod tests {
             rules: vec![NetworkRule {
                 peers: vec![NetworkPeer {
                     pod_selector: Some(
-                        LabelSelector::from_value(&serde_json::json!({"matchLabels": {"app": "db"}}))
-                            .unwrap(),
+                        LabelSelector::from_value(
+                            &serde_json::json!({"matchLabels": {"app": "db"}}),
+                        )
+                        .unwrap(),
                     ),
                     namespace_selector: None,
                     ip_block: None,

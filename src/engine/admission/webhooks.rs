@@ -49,8 +49,12 @@ impl RequestView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
     /// Called; the notes say what potoo could not decide (a matchCondition not evaluated).
-    Called { notes: Vec<String> },
-    NotCalled { reason: String },
+    Called {
+        notes: Vec<String>,
+    },
+    NotCalled {
+        reason: String,
+    },
 }
 
 /// `apps/v1` → (`apps`, `v1`); `v1` → (``, `v1`).
@@ -94,12 +98,21 @@ fn request_view(
     let existing = context.cluster.find(
         &group,
         &manifest.kind,
-        manifest.namespace.as_deref().or(Some(object.namespace)).filter(|_| namespaced),
+        manifest
+            .namespace
+            .as_deref()
+            .or(Some(object.namespace))
+            .filter(|_| namespaced),
         &manifest.name,
     );
     let is_namespace = group.is_empty() && manifest.kind == "Namespace";
     RequestView {
-        operation: if existing.is_some() { "UPDATE" } else { "CREATE" }.to_string(),
+        operation: if existing.is_some() {
+            "UPDATE"
+        } else {
+            "CREATE"
+        }
+        .to_string(),
         group,
         version,
         kind: manifest.kind.clone(),
@@ -211,7 +224,9 @@ const FALSE_MARKER: &str = "\u{0}potoo: false";
 /// A matchCondition's CEL expression on the request (`object`, `oldObject`, `request`);
 /// `Err` when it cannot be evaluated client-side (`authorizer`, unsupported syntax, errors).
 fn match_condition(condition: &MatchCondition, request: &RequestView) -> Result<bool, String> {
-    use kube_cel::{AdmissionRequest, GroupVersionKind, GroupVersionResource, VapEvaluator, VapExpression};
+    use kube_cel::{
+        AdmissionRequest, GroupVersionKind, GroupVersionResource, VapEvaluator, VapExpression,
+    };
     if condition.expression.contains("authorizer") {
         return Err("`authorizer` checks the requester's permissions in the cluster".to_string());
     }
@@ -314,7 +329,12 @@ pub fn evaluate(
 mod tests {
     use super::*;
 
-    fn rule(operations: &[&str], groups: &[&str], versions: &[&str], resources: &[&str]) -> WebhookRule {
+    fn rule(
+        operations: &[&str],
+        groups: &[&str],
+        versions: &[&str],
+        resources: &[&str],
+    ) -> WebhookRule {
         let strings = |values: &[&str]| values.iter().map(|value| value.to_string()).collect();
         WebhookRule {
             operations: strings(operations),
@@ -337,7 +357,10 @@ mod tests {
             namespace: "team-a".to_string(),
             name: "web".to_string(),
             namespace_labels: BTreeMap::from([
-                ("kubernetes.io/metadata.name".to_string(), "team-a".to_string()),
+                (
+                    "kubernetes.io/metadata.name".to_string(),
+                    "team-a".to_string(),
+                ),
                 ("tier".to_string(), "prod".to_string()),
             ]),
             object: serde_json::json!({"metadata": {"name": "web", "labels": labels}, "spec": {"replicas": 3}}),
@@ -362,15 +385,42 @@ mod tests {
     #[test]
     fn rules_match_like_the_apiserver() {
         let deployment = request("apps", "deployments", serde_json::json!({}));
-        assert!(rule_matches(&rule(&["CREATE"], &["apps"], &["v1"], &["deployments"]), &deployment));
-        assert!(rule_matches(&rule(&["*"], &["*"], &["*"], &["*"]), &deployment));
-        assert!(rule_matches(&rule(&["*"], &["*"], &["*"], &["*/*"]), &deployment));
-        assert!(rule_matches(&rule(&["*"], &["apps"], &["*"], &["deployments/*"]), &deployment));
-        assert!(!rule_matches(&rule(&["UPDATE"], &["apps"], &["v1"], &["deployments"]), &deployment));
-        assert!(!rule_matches(&rule(&["CREATE"], &[""], &["v1"], &["deployments"]), &deployment));
-        assert!(!rule_matches(&rule(&["CREATE"], &["apps"], &["v1beta1"], &["deployments"]), &deployment));
-        assert!(!rule_matches(&rule(&["CREATE"], &["apps"], &["v1"], &["deployments/scale"]), &deployment));
-        assert!(!rule_matches(&rule(&["CREATE"], &["apps"], &["v1"], &["*/scale"]), &deployment));
+        assert!(rule_matches(
+            &rule(&["CREATE"], &["apps"], &["v1"], &["deployments"]),
+            &deployment
+        ));
+        assert!(rule_matches(
+            &rule(&["*"], &["*"], &["*"], &["*"]),
+            &deployment
+        ));
+        assert!(rule_matches(
+            &rule(&["*"], &["*"], &["*"], &["*/*"]),
+            &deployment
+        ));
+        assert!(rule_matches(
+            &rule(&["*"], &["apps"], &["*"], &["deployments/*"]),
+            &deployment
+        ));
+        assert!(!rule_matches(
+            &rule(&["UPDATE"], &["apps"], &["v1"], &["deployments"]),
+            &deployment
+        ));
+        assert!(!rule_matches(
+            &rule(&["CREATE"], &[""], &["v1"], &["deployments"]),
+            &deployment
+        ));
+        assert!(!rule_matches(
+            &rule(&["CREATE"], &["apps"], &["v1beta1"], &["deployments"]),
+            &deployment
+        ));
+        assert!(!rule_matches(
+            &rule(&["CREATE"], &["apps"], &["v1"], &["deployments/scale"]),
+            &deployment
+        ));
+        assert!(!rule_matches(
+            &rule(&["CREATE"], &["apps"], &["v1"], &["*/scale"]),
+            &deployment
+        ));
         let mut cluster_only = rule(&["*"], &["*"], &["*"], &["*"]);
         cluster_only.scope = Some("Cluster".to_string());
         assert!(!rule_matches(&cluster_only, &deployment));
@@ -382,17 +432,30 @@ mod tests {
     fn selectors_and_match_conditions_decide_the_call() {
         let all = vec![rule(&["*"], &["*"], &["*"], &["*"])];
         let labelled = request("apps", "deployments", serde_json::json!({"app": "web"}));
-        let namespace_selector =
-            LabelSelector::from_value(&serde_json::json!({"matchLabels": {"kubernetes.io/metadata.name": "team-a"}})).unwrap();
+        let namespace_selector = LabelSelector::from_value(
+            &serde_json::json!({"matchLabels": {"kubernetes.io/metadata.name": "team-a"}}),
+        )
+        .unwrap();
         let other_namespace =
-            LabelSelector::from_value(&serde_json::json!({"matchLabels": {"tier": "dev"}})).unwrap();
-        assert_eq!(call(&details(all.clone()), Some(&namespace_selector), &labelled), Call::Called { notes: Vec::new() });
-        assert!(matches!(call(&details(all.clone()), Some(&other_namespace), &labelled), Call::NotCalled { .. }));
+            LabelSelector::from_value(&serde_json::json!({"matchLabels": {"tier": "dev"}}))
+                .unwrap();
+        assert_eq!(
+            call(&details(all.clone()), Some(&namespace_selector), &labelled),
+            Call::Called { notes: Vec::new() }
+        );
+        assert!(matches!(
+            call(&details(all.clone()), Some(&other_namespace), &labelled),
+            Call::NotCalled { .. }
+        ));
 
         let mut with_object_selector = details(all.clone());
-        with_object_selector.object_selector =
-            Some(LabelSelector::from_value(&serde_json::json!({"matchLabels": {"app": "db"}})).unwrap());
-        assert!(matches!(call(&with_object_selector, None, &labelled), Call::NotCalled { .. }));
+        with_object_selector.object_selector = Some(
+            LabelSelector::from_value(&serde_json::json!({"matchLabels": {"app": "db"}})).unwrap(),
+        );
+        assert!(matches!(
+            call(&with_object_selector, None, &labelled),
+            Call::NotCalled { .. }
+        ));
 
         let condition = |expression: &str| MatchCondition {
             name: "c".to_string(),
@@ -400,19 +463,27 @@ mod tests {
         };
         let mut conditional = details(all.clone());
         conditional.match_conditions = vec![condition("object.metadata.name == 'web'")];
-        assert_eq!(call(&conditional, None, &labelled), Call::Called { notes: Vec::new() });
+        assert_eq!(
+            call(&conditional, None, &labelled),
+            Call::Called { notes: Vec::new() }
+        );
         conditional.match_conditions = vec![condition("request.operation == 'UPDATE'")];
         assert_eq!(
             call(&conditional, None, &labelled),
-            Call::NotCalled { reason: "matchCondition `c` is false".to_string() }
+            Call::NotCalled {
+                reason: "matchCondition `c` is false".to_string()
+            }
         );
-        conditional.match_conditions =
-            vec![condition("authorizer.group('').resource('pods').check('create').allowed()")];
+        conditional.match_conditions = vec![condition(
+            "authorizer.group('').resource('pods').check('create').allowed()",
+        )];
         let Call::Called { notes } = call(&conditional, None, &labelled) else {
             panic!("an unevaluated condition must not skip the webhook");
         };
         assert!(notes[0].contains("may or may not be called"), "{notes:?}");
         conditional.match_conditions = vec![condition("object.spec.nope.deeper == 1")];
-        assert!(matches!(call(&conditional, None, &labelled), Call::Called { notes } if notes.len() == 1));
+        assert!(
+            matches!(call(&conditional, None, &labelled), Call::Called { notes } if notes.len() == 1)
+        );
     }
 }
