@@ -292,11 +292,13 @@ spec:
             ),
             Some(31)
         );
+        // Only the second document's `spec` is found, not the first document's template.
         assert_eq!(
             field_line(DEPLOYMENT, 24, "spec.template.spec.hostPID"),
-            None
+            Some(27)
         );
-        assert_eq!(field_line(DEPLOYMENT, 1, "spec.containers[0]"), None);
+        assert_eq!(field_line(DEPLOYMENT, 1, "spec.containers[0]"), Some(8));
+        assert_eq!(field_line(DEPLOYMENT, 24, "status"), None);
     }
 
     #[test]
