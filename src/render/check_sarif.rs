@@ -24,7 +24,10 @@ const FINGERPRINT_KEY: &str = "potooFinding/v1";
 /// A rule in `tool.driver.rules`.
 struct Rule {
     id: String,
+    /// `shortDescription` (GitHub shows it as the alert's title).
     description: String,
+    /// `fullDescription`.
+    full_description: String,
     level: &'static str,
 }
 
@@ -80,6 +83,10 @@ fn pending_results(entry: &ObjectVerdict) -> Vec<Pending> {
         let rule = Rule {
             id: rule_id(finding),
             description: rule_description(finding),
+            full_description: format!(
+                "The {} admission check, as `kubectl potoo check` evaluates it on the manifests; each result names the constraint and the field at fault.",
+                rule_description(finding)
+            ),
             level: level(finding.verdict),
         };
         let via = if finding.via_pod_template {
@@ -126,6 +133,10 @@ fn pending_results(entry: &ObjectVerdict) -> Vec<Pending> {
             rule: Rule {
                 id,
                 description: format!("network {} restrictions on the Pods", warning.direction),
+                full_description: format!(
+                    "NetworkPolicies restrict the {} traffic of the Pods these manifests create: what is default-denied, what is still allowed, and whether DNS is reachable.",
+                    warning.direction
+                ),
                 level: "note",
             },
             level: "note",
@@ -144,6 +155,7 @@ fn pending_results(entry: &ObjectVerdict) -> Vec<Pending> {
             rule: Rule {
                 id,
                 description: "the apiserver's dry run disagrees with potoo".to_string(),
+                full_description: "`--server-dry-run` sent the object to the live apiserver with dryRun=All, and its answer (admitted or rejected) differs from potoo's verdict.".to_string(),
                 level: "error",
             },
             level: "error",
@@ -178,7 +190,10 @@ pub fn render(result: &CheckResult, working_directory: &Path) -> anyhow::Result<
         .map(|rule| {
             json!({
                 "id": rule.id,
+                "name": rule.id.trim_start_matches("potoo/"),
                 "shortDescription": { "text": rule.description },
+                "fullDescription": { "text": rule.full_description },
+                "help": { "text": "Run `kubectl potoo check -f FILE` for the finding in context, and `kubectl potoo query --workload KIND/NAME` for why the constraint applies." },
                 "defaultConfiguration": { "level": rule.level },
                 "properties": { "tags": ["kubernetes", "admission"] },
             })
