@@ -1,12 +1,13 @@
 //! `check --server-dry-run` plumbing against a fake apiserver (wiremock): the request carries
 //! `dryRun=All`, admitted / rejected / forbidden answers and `Warning` headers are recorded, an
-//! existing object is dry-run applied, and disagreements with potoo's verdict are flagged.
+//! existing object is dry-run applied, and disagreements with potoo's verdict are flagged — in
+//! the library and through the real binary (table and JSON, exit codes).
 
 use potoo::engine::admission::manifest_from_value;
 use potoo::model::finding::{CheckedObject, DryRunResult, Finding, ObjectVerdict, Verdict};
 use potoo::source::dry_run::{DryRunTarget, run_with_client};
 use serde_json::json;
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::{method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn pod(name: &str) -> potoo::engine::admission::Manifest {
@@ -151,5 +152,156 @@ async fn each_object_is_sent_with_dry_run_all_and_the_answer_recorded() {
             .compared_with(&blocked)
             .disagreement
             .is_none()
+    );
+}
+
+/// A fake apiserver for the binary: core `v1` discovery, `team-a` enforcing PodSecurity
+/// `restricted`, empty lists for everything else, and dry-run creates of Pods in `team-a` that
+/// the apiserver admits (so a Pod potoo blocks is a disagreement).
+async fn fake_cluster() -> MockServer {
+    let server = MockServer::start().await;
+    let get = |route: &str, body: serde_json::Value| {
+        Mock::given(method("GET"))
+            .and(path(route.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .with_priority(1)
+    };
+    get(
+        "/version",
+        json!({"major": "1", "minor": "34", "gitVersion": "v1.34.1"}),
+    )
+    .mount(&server)
+    .await;
+    get("/api", json!({"kind": "APIVersions", "versions": ["v1"]}))
+        .mount(&server)
+        .await;
+    get(
+        "/apis",
+        json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": []}),
+    )
+    .mount(&server)
+    .await;
+    get(
+        "/api/v1",
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1", "resources": [
+            {"name": "namespaces", "singularName": "", "namespaced": false, "kind": "Namespace", "verbs": ["get", "list", "create"]},
+            {"name": "pods", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get", "list", "create"]}
+        ]}),
+    )
+    .mount(&server)
+    .await;
+    let list = |items: Vec<serde_json::Value>| json!({"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": items});
+    Mock::given(method("GET"))
+        .and(path_regex("^/api/v1/namespaces(/team-a)?$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list(vec![json!({
+            "metadata": {"name": "team-a", "labels": {
+                "kubernetes.io/metadata.name": "team-a",
+                "pod-security.kubernetes.io/enforce": "restricted"
+            }}
+        })])))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list(Vec::new())))
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/namespaces/team-a/pods"))
+        .and(query_param("dryRun", "All"))
+        .respond_with(|request: &wiremock::Request| {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            ResponseTemplate::new(201).set_body_json(body)
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+fn kubeconfig(directory: &tempfile::TempDir, server: &MockServer) -> std::path::PathBuf {
+    let text = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: test\nclusters:\n- name: fake\n  cluster:\n    server: {}\ncontexts:\n- name: test\n  context:\n    cluster: fake\n    user: tester\n    namespace: team-a\nusers:\n- name: tester\n  user:\n    token: secret-token\n",
+        server.uri()
+    );
+    let file = directory.path().join("config");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+async fn run_binary(arguments: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-potoo"))
+            .args(&arguments)
+            .env("NO_COLOR", "1")
+            .env_remove("KUBECONFIG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_reports_the_apiserver_answer_beside_potoos_and_fails_on_disagreement() {
+    let server = fake_cluster().await;
+    let directory = tempfile::tempdir().unwrap();
+    let config = kubeconfig(&directory, &server);
+    let manifests = directory.path().join("pods.yaml");
+    std::fs::write(
+        &manifests,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: root, namespace: team-a}\nspec:\n  containers:\n  - name: c\n    image: i\n    securityContext: {privileged: true}\n",
+    )
+    .unwrap();
+    let arguments = |format: &str| {
+        vec![
+            "--kubeconfig".to_string(),
+            config.display().to_string(),
+            "check".to_string(),
+            "-f".to_string(),
+            manifests.display().to_string(),
+            "--server-dry-run".to_string(),
+            "-o".to_string(),
+            format.to_string(),
+        ]
+    };
+    let output = run_binary(arguments("table")).await;
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("BLOCKED PodSecurity"), "{stdout}");
+    assert!(stdout.contains("  SERVER DRY RUN admitted\n"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "DISAGREEMENT: the apiserver admitted the object, potoo expected it to be rejected"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 disagreement with the apiserver"),
+        "{stdout}"
+    );
+
+    let output = run_binary(arguments("json")).await;
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let dry_run = &document["objects"][0]["dryRun"];
+    assert_eq!(dry_run["result"], "admitted");
+    assert!(dry_run["disagreement"].is_string());
+    let posts: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|request| request.method.as_str() != "GET")
+        .map(|request| request.url.to_string())
+        .collect();
+    assert_eq!(posts.len(), 2, "one dry run per run: {posts:?}");
+    assert!(
+        posts.iter().all(|url| url.contains("dryRun=All")),
+        "{posts:?}"
     );
 }
