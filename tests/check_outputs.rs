@@ -815,3 +815,20 @@ fn pods_get_network_warnings_for_default_deny_egress_without_dns() {
         .collect();
     assert!(rules.contains(&"potoo/network/egress"), "{rules:?}");
 }
+
+#[test]
+fn the_reach_engine_answers_for_dns_when_the_dns_service_was_read() {
+    let document = scenario_json("testdata/check-outputs/scenario/two-namespaces.yaml");
+    let objects = document["objects"].as_array().unwrap();
+    let network = objects[0]["network"].as_array().unwrap();
+    assert_eq!(network.len(), 1);
+    let message = network[0]["message"].as_str().unwrap();
+    assert!(
+        message.ends_with(
+            "DNS egress (UDP 53 to Service kube-system/kube-dns) is denied: egress denied: isolated by NetworkPolicy/shop/deny-all, NetworkPolicy/shop/to-db, no rule allows `kube-system/coredns-1[Pod]` on UDP/53"
+        ),
+        "{message}"
+    );
+    // A Pod in a namespace without policies lives under no restriction.
+    assert_eq!(objects[1]["network"], json!([]));
+}

@@ -146,9 +146,13 @@ pub fn check(
         request,
     };
     let mut state = CheckState::default();
+    let network_snapshot = network::snapshot_with_stand_ins(merged, request);
+    let network_model = network_snapshot
+        .as_ref()
+        .map(|snapshot| network::model(snapshot, adapted));
     let mut notes = Notes::default();
     let mut objects = Vec::new();
-    for manifest in &request.manifests {
+    for (index, manifest) in request.manifests.iter().enumerate() {
         let namespace = target_namespace(&manifest.object, &request.default_namespace);
         let checked = checked_object(manifest, namespace.as_deref());
         let mut findings = Vec::new();
@@ -190,7 +194,7 @@ pub fn check(
                 creates_pods: is_pod || template.as_ref().is_some_and(|pod| pod.kind.creates_pods),
             };
             findings.extend(dispatch::evaluate_object(&context, &object, &mut state));
-            network_warnings = network::warnings(&context, &object);
+            network_warnings = network::warnings(&context, &object, network_model.as_ref(), index);
         }
         let mut entry = ObjectVerdict::new(checked, findings);
         entry.network = network_warnings;

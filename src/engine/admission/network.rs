@@ -1,20 +1,127 @@
 //! Network warnings for `check`: the NetworkPolicy restrictions the Pods of a checked object would
 //! live under, per direction — which policies default-deny it, what they still allow (ports and
-//! peers), and for egress whether DNS (port 53) is allowed at all. Warnings only: they never
-//! change the admission verdict. Policies are matched to the new Pods by the index (podSelector
-//! against the template's labels, in the object's namespace).
+//! peers), and for egress whether DNS is reachable. Warnings only: they never change the
+//! admission verdict. Policies are matched to the new Pods by the index (podSelector against the
+//! template's labels, in the object's namespace). DNS is asked of the reach engine
+//! (`engine/network`: NetworkPolicy, AdminNetworkPolicy and Baseline, Cilium) with a stand-in Pod
+//! for each manifest object laid over the cluster state, towards the cluster DNS Service
+//! (`kube-system/kube-dns`) on UDP 53; without a DNS Service in the state read, the NetworkPolicy
+//! rules are read for port 53 instead.
 
+use serde_json::Value;
+
+use crate::adapters::AdapterOutput;
+use crate::engine::network::verdict::Verdict as ReachVerdict;
+use crate::engine::network::{NetworkModel, ReachOptions};
 use crate::model::constraint::{NetworkPeer, NetworkPolicyDetails, NetworkPort, NetworkRule};
 use crate::model::finding::NetworkWarning;
 use crate::model::{Constraint, Details};
+use crate::source::Snapshot;
+use crate::source::snapshot::object_from_value;
 
 use super::dispatch::{CheckContext, ObjectUnderCheck};
+use super::{CheckRequest, podtemplate};
 
-/// The warnings for an object that creates Pods (none for other objects).
-pub fn warnings(context: &CheckContext<'_>, object: &ObjectUnderCheck<'_>) -> Vec<NetworkWarning> {
+/// The Services that answer cluster DNS, as `namespace/name`, in the order they are tried.
+const DNS_SERVICES: &[(&str, &str)] = &[
+    ("kube-system", "kube-dns"),
+    ("kube-system", "coredns"),
+    ("kube-system", "rke2-coredns-rke2-coredns"),
+];
+
+/// The name of the stand-in Pod for the manifest object at `index` (0-based).
+fn stand_in_name(index: usize) -> String {
+    format!("potoo-check-{index}")
+}
+
+/// The cluster state with a stand-in Pod for every manifest object that creates Pods (the Pod
+/// itself, or the Pod its controller would create), named `potoo-check-<index>` so it never
+/// collides with a running Pod; `None` when no manifest creates Pods.
+pub fn snapshot_with_stand_ins(merged: &Snapshot, request: &CheckRequest) -> Option<Snapshot> {
+    let mut stand_ins = Vec::new();
+    for (index, manifest) in request.manifests.iter().enumerate() {
+        let Some(namespace) = super::target_namespace(&manifest.object, &request.default_namespace)
+        else {
+            continue;
+        };
+        let group_kind = manifest.object.group_kind();
+        let mut pod = if group_kind.group.is_empty() && group_kind.kind == "Pod" {
+            manifest.object.value.clone()
+        } else {
+            match podtemplate::pod_from_template(
+                &group_kind.group,
+                &group_kind.kind,
+                &manifest.object.value,
+                Some(&namespace),
+            ) {
+                Some(template) if template.kind.creates_pods => template.pod,
+                _ => continue,
+            }
+        };
+        if let Some(metadata) = pod.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.insert("name".to_string(), Value::String(stand_in_name(index)));
+            metadata.insert("namespace".to_string(), Value::String(namespace));
+            metadata.remove("generateName");
+            metadata.remove("ownerReferences");
+        }
+        if let Ok(object) = object_from_value(pod) {
+            stand_ins.push(object);
+        }
+    }
+    if stand_ins.is_empty() {
+        return None;
+    }
+    let mut snapshot = Snapshot::new(merged.source.clone());
+    for object in merged.objects() {
+        snapshot.insert(object.clone());
+    }
+    for object in stand_ins {
+        snapshot.insert(object);
+    }
+    for gap in &merged.gaps {
+        snapshot.add_gap(gap.clone());
+    }
+    Some(snapshot)
+}
+
+/// The reach engine over the state with stand-ins.
+pub fn model<'a>(snapshot: &'a Snapshot, adapted: &AdapterOutput) -> NetworkModel<'a> {
+    NetworkModel::new(snapshot, &adapted.constraints, ReachOptions::default())
+}
+
+/// What the reach engine says of DNS from the stand-in Pod of the object at `index`: `None`
+/// when it cannot say (no DNS Service with Pods in the state read, no stand-in).
+fn dns_answer(model: &NetworkModel<'_>, namespace: &str, index: usize) -> Option<String> {
+    let source = format!("{namespace}/pod/{}", stand_in_name(index));
+    DNS_SERVICES.iter().find_map(|(service_namespace, name)| {
+        let destination = format!("{service_namespace}/svc/{name}:53/UDP");
+        let result = model.reach(&source, &destination, namespace).ok()?;
+        match result.verdict {
+            ReachVerdict::Allowed => Some(String::new()),
+            ReachVerdict::Denied => Some(format!(
+                "DNS egress (UDP 53 to Service {service_namespace}/{name}) is denied: {}",
+                result.reason
+            )),
+            ReachVerdict::Unknown => Some(format!(
+                "DNS egress (UDP 53 to Service {service_namespace}/{name}) may be denied: {}",
+                result.reason
+            )),
+        }
+    })
+}
+
+/// The warnings for an object that creates Pods (none for other objects). `model` is the reach
+/// engine over `snapshot_with_stand_ins`, `index` the object's position in the request.
+pub fn warnings(
+    context: &CheckContext<'_>,
+    object: &ObjectUnderCheck<'_>,
+    model: Option<&NetworkModel<'_>>,
+    index: usize,
+) -> Vec<NetworkWarning> {
     if !object.creates_pods {
         return Vec::new();
     }
+    let dns = model.and_then(|model| dns_answer(model, object.namespace, index));
     let matched = context.index.for_workload(object.workload);
     let mut warnings = Vec::new();
     for direction in ["ingress", "egress"] {
@@ -27,7 +134,12 @@ pub fn warnings(context: &CheckContext<'_>, object: &ObjectUnderCheck<'_>) -> Ve
                 _ => None,
             })
             .collect();
-        if let Some(warning) = direction_warning(direction, &policies) {
+        let dns = if direction == "egress" {
+            dns.as_deref()
+        } else {
+            None
+        };
+        if let Some(warning) = direction_warning(direction, &policies, dns) {
             warnings.push(warning);
         }
     }
@@ -35,13 +147,21 @@ pub fn warnings(context: &CheckContext<'_>, object: &ObjectUnderCheck<'_>) -> Ve
 }
 
 /// The warning for one direction: `None` when no policy selects the Pods in that direction or
-/// one of them allows everything.
+/// one of them allows everything (and, for egress, DNS is not denied). `dns` is the reach
+/// engine's answer for egress DNS (empty: allowed), when it had one.
 pub fn direction_warning(
     direction: &str,
     policies: &[(&Constraint, &NetworkPolicyDetails)],
+    dns: Option<&str>,
 ) -> Option<NetworkWarning> {
+    let dns_denial = dns.filter(|answer| !answer.is_empty());
     if policies.is_empty() || policies.iter().any(|(_, details)| details.allow_all) {
-        return None;
+        // Other policy kinds (AdminNetworkPolicy, Cilium) may still deny DNS.
+        return dns_denial.map(|denial| NetworkWarning {
+            direction: direction.to_string(),
+            constraint_ids: Vec::new(),
+            message: denial.to_string(),
+        });
     }
     let names: Vec<String> = policies
         .iter()
@@ -75,8 +195,16 @@ pub fn direction_warning(
             .collect();
         message.push_str(&format!("; allowed: {}", allowed.join(", ")));
     }
-    if direction == "egress" && !rules.iter().any(|rule| allows_dns(rule)) {
-        message.push_str("; no DNS (UDP/TCP 53) egress allowed");
+    match dns {
+        Some("") => {}
+        Some(denial) => {
+            message.push_str("; ");
+            message.push_str(denial);
+        }
+        None if direction == "egress" && !rules.iter().any(|rule| allows_dns(rule)) => {
+            message.push_str("; no DNS (UDP/TCP 53) egress allowed");
+        }
+        None => {}
     }
     Some(NetworkWarning {
         direction: direction.to_string(),
@@ -231,6 +359,7 @@ mod tests {
         let warning = direction_warning(
             "egress",
             &[(&deny, &deny_details), (&database, &database_details)],
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -244,15 +373,25 @@ mod tests {
             peers: Vec::new(),
             ports: vec![port("UDP", "53")],
         });
-        let warning = direction_warning("egress", &[(&database, &with_dns)]).unwrap();
+        let warning = direction_warning("egress", &[(&database, &with_dns)], None).unwrap();
         assert!(!warning.message.contains("no DNS"), "{}", warning.message);
         assert!(warning.message.contains("UDP 53 to anywhere"));
 
         let mut everything = deny_details.clone();
         everything.allow_all = true;
-        assert!(direction_warning("egress", &[(&deny, &everything)]).is_none());
-        assert!(direction_warning("egress", &[]).is_none());
-        let only_deny = direction_warning("ingress", &[(&deny, &deny_details)]).unwrap();
+        assert!(direction_warning("egress", &[(&deny, &everything)], None).is_none());
+        assert!(direction_warning("egress", &[], None).is_none());
+        assert!(direction_warning("egress", &[], Some("")).is_none());
+        assert_eq!(
+            direction_warning("egress", &[], Some("DNS egress … is denied: x"))
+                .unwrap()
+                .message,
+            "DNS egress … is denied: x"
+        );
+        // The reach engine's answer replaces the port-53 reading of the rules.
+        let allowed = direction_warning("egress", &[(&deny, &deny_details)], Some("")).unwrap();
+        assert!(!allowed.message.contains("DNS"), "{}", allowed.message);
+        let only_deny = direction_warning("ingress", &[(&deny, &deny_details)], None).unwrap();
         assert_eq!(
             only_deny.message,
             "ingress to these pods is default-denied by NetworkPolicy `deny-all`; nothing is allowed"
