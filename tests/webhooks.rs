@@ -80,9 +80,11 @@ fn run_case_file(path: &Path) -> (usize, Vec<String>) {
             continue;
         };
         let request = request(&merged(defaults, case.get("request")));
+        let exact = case["webhook"]["matchPolicy"] == json!("Exact");
         let answer = call(
             details,
             constraint.scope.namespace_selector.as_ref(),
+            exact,
             &request,
         );
         let expected_called = case["called"].as_bool().expect("`called`");

@@ -243,6 +243,15 @@ fn interpret(answer: Answer, resource: &ApiResource, target: &DryRunTarget<'_>) 
                 )),
             )
         }
+        // Typically the namespace does not exist yet: a Namespace in the same manifests is
+        // dry-run too, and a dry run persists nothing.
+        StatusCode::NOT_FOUND => outcome(
+            DryRunResult::Error,
+            Some(format!(
+                "the apiserver could not dry-run it: {} (a Namespace created by these manifests does not exist during a dry run)",
+                answer.message()
+            )),
+        ),
         StatusCode::UNAUTHORIZED => outcome(
             DryRunResult::Error,
             Some(format!(
@@ -332,5 +341,11 @@ mod tests {
         assert_eq!(rejected.result, DryRunResult::Rejected);
         let invalid = interpret(answer(422, "Pod \"p\" is invalid"), &resource, &target);
         assert_eq!(invalid.result, DryRunResult::Rejected);
+        let missing_namespace = interpret(
+            answer(404, "namespaces \"team-a\" not found"),
+            &resource,
+            &target,
+        );
+        assert_eq!(missing_namespace.result, DryRunResult::Error);
     }
 }

@@ -144,6 +144,11 @@ fn listed(values: &[String], wanted: &str) -> bool {
 
 /// One rule of a webhook against the request, as the apiserver's rule matcher does it.
 pub fn rule_matches(rule: &WebhookRule, request: &RequestView) -> bool {
+    rule_matches_as(rule, request, &request.group, &request.version)
+}
+
+/// `rule_matches` for the request's resource seen in another group and version.
+fn rule_matches_as(rule: &WebhookRule, request: &RequestView, group: &str, version: &str) -> bool {
     let scope_matches = match rule.scope.as_deref().unwrap_or("*") {
         "Cluster" => !request.namespaced,
         "Namespaced" => request.namespaced,
@@ -151,8 +156,8 @@ pub fn rule_matches(rule: &WebhookRule, request: &RequestView) -> bool {
     };
     scope_matches
         && listed(&rule.operations, &request.operation)
-        && listed(&rule.api_groups, &request.group)
-        && listed(&rule.api_versions, &request.version)
+        && listed(&rule.api_groups, group)
+        && listed(&rule.api_versions, version)
         && rule.resources.iter().any(|entry| {
             let (resource, subresource) = entry.split_once('/').unwrap_or((entry.as_str(), ""));
             (resource == "*" || resource == request.resource)
@@ -160,20 +165,79 @@ pub fn rule_matches(rule: &WebhookRule, request: &RequestView) -> bool {
         })
 }
 
-/// Whether the webhook would be called for the request.
+/// Groups that serve the same resources (the apiserver converts between them), for
+/// `matchPolicy: Equivalent`.
+const EQUIVALENT_GROUPS: &[(&str, &[&str])] = &[
+    ("deployments", &["apps", "extensions"]),
+    ("daemonsets", &["apps", "extensions"]),
+    ("replicasets", &["apps", "extensions"]),
+    ("ingresses", &["networking.k8s.io", "extensions"]),
+    ("networkpolicies", &["networking.k8s.io", "extensions"]),
+];
+
+/// With `matchPolicy: Equivalent` (the default), a rule also matches when it names the same
+/// resource in another version, or in an equivalent group: the apiserver converts the request.
+fn equivalent_rule_matches(rule: &WebhookRule, request: &RequestView) -> Option<String> {
+    let mut groups = vec![request.group.as_str()];
+    if let Some((_, equivalent)) = EQUIVALENT_GROUPS.iter().find(|(resource, groups)| {
+        *resource == request.resource && groups.contains(&request.group.as_str())
+    }) {
+        groups.extend(
+            equivalent
+                .iter()
+                .copied()
+                .filter(|group| *group != request.group),
+        );
+    }
+    for group in groups {
+        for version in &rule.api_versions {
+            if rule_matches_as(rule, request, group, version) {
+                let shown = if group.is_empty() {
+                    version.clone()
+                } else {
+                    format!("{group}/{version}")
+                };
+                return Some(format!(
+                    "called through matchPolicy Equivalent: the rule names {shown} {}, and the apiserver converts the request",
+                    request.resource
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Whether the webhook would be called for the request. `exact` is `matchPolicy: Exact`
+/// (otherwise Equivalent, the default: rules naming the resource in another version or an
+/// equivalent group match too).
 pub fn call(
     details: &WebhookDetails,
     namespace_selector: Option<&LabelSelector>,
+    exact: bool,
     request: &RequestView,
 ) -> Call {
+    let mut notes = Vec::new();
     if !details.rules.iter().any(|rule| rule_matches(rule, request)) {
-        return Call::NotCalled {
-            reason: format!(
-                "no rule covers {} {}",
-                request.operation,
-                qualified_resource(request)
-            ),
+        let equivalent = if exact {
+            None
+        } else {
+            details
+                .rules
+                .iter()
+                .find_map(|rule| equivalent_rule_matches(rule, request))
         };
+        match equivalent {
+            Some(note) => notes.push(note),
+            None => {
+                return Call::NotCalled {
+                    reason: format!(
+                        "no rule covers {} {}",
+                        request.operation,
+                        qualified_resource(request)
+                    ),
+                };
+            }
+        }
     }
     // The apiserver skips namespaceSelector for cluster-scoped objects other than Namespaces.
     let is_namespace = request.group.is_empty() && request.kind == "Namespace";
@@ -192,7 +256,6 @@ pub fn call(
             reason: format!("objectSelector `{selector}` does not match"),
         };
     }
-    let mut notes = Vec::new();
     for condition in &details.match_conditions {
         match match_condition(condition, request) {
             Ok(true) => {}
@@ -268,6 +331,35 @@ fn match_condition(condition: &MatchCondition, request: &RequestView) -> Result<
     }
 }
 
+/// The webhook's `matchPolicy` as written in its configuration (`Equivalent` when absent, the
+/// `admissionregistration.k8s.io/v1` default).
+fn match_policy(
+    context: &CheckContext<'_>,
+    applicable: &Applicable<'_>,
+    details: &WebhookDetails,
+) -> String {
+    let source = &applicable.constraint.source;
+    context
+        .merged
+        .find(
+            "admissionregistration.k8s.io",
+            &source.kind,
+            None,
+            &source.name,
+        )
+        .and_then(|configuration| configuration.value.get("webhooks"))
+        .and_then(Value::as_array)
+        .and_then(|webhooks| {
+            webhooks.iter().find(|webhook| {
+                webhook.get("name").and_then(Value::as_str) == Some(details.webhook_name.as_str())
+            })
+        })
+        .and_then(|webhook| webhook.get("matchPolicy"))
+        .and_then(Value::as_str)
+        .unwrap_or("Equivalent")
+        .to_string()
+}
+
 /// Findings of every webhook that would be called for the object.
 pub fn evaluate(
     context: &CheckContext<'_>,
@@ -288,9 +380,11 @@ pub fn evaluate(
                 return None;
             };
             let request = request_view(context, object, applicable.through_pods);
+            let exact = match_policy(context, applicable, details) == "Exact";
             let notes = match call(
                 details,
                 applicable.constraint.scope.namespace_selector.as_ref(),
+                exact,
                 &request,
             ) {
                 Call::Called { notes } => notes,
@@ -440,11 +534,21 @@ mod tests {
             LabelSelector::from_value(&serde_json::json!({"matchLabels": {"tier": "dev"}}))
                 .unwrap();
         assert_eq!(
-            call(&details(all.clone()), Some(&namespace_selector), &labelled),
+            call(
+                &details(all.clone()),
+                Some(&namespace_selector),
+                false,
+                &labelled
+            ),
             Call::Called { notes: Vec::new() }
         );
         assert!(matches!(
-            call(&details(all.clone()), Some(&other_namespace), &labelled),
+            call(
+                &details(all.clone()),
+                Some(&other_namespace),
+                false,
+                &labelled
+            ),
             Call::NotCalled { .. }
         ));
 
@@ -453,7 +557,7 @@ mod tests {
             LabelSelector::from_value(&serde_json::json!({"matchLabels": {"app": "db"}})).unwrap(),
         );
         assert!(matches!(
-            call(&with_object_selector, None, &labelled),
+            call(&with_object_selector, None, false, &labelled),
             Call::NotCalled { .. }
         ));
 
@@ -464,12 +568,12 @@ mod tests {
         let mut conditional = details(all.clone());
         conditional.match_conditions = vec![condition("object.metadata.name == 'web'")];
         assert_eq!(
-            call(&conditional, None, &labelled),
+            call(&conditional, None, false, &labelled),
             Call::Called { notes: Vec::new() }
         );
         conditional.match_conditions = vec![condition("request.operation == 'UPDATE'")];
         assert_eq!(
-            call(&conditional, None, &labelled),
+            call(&conditional, None, false, &labelled),
             Call::NotCalled {
                 reason: "matchCondition `c` is false".to_string()
             }
@@ -477,13 +581,13 @@ mod tests {
         conditional.match_conditions = vec![condition(
             "authorizer.group('').resource('pods').check('create').allowed()",
         )];
-        let Call::Called { notes } = call(&conditional, None, &labelled) else {
+        let Call::Called { notes } = call(&conditional, None, false, &labelled) else {
             panic!("an unevaluated condition must not skip the webhook");
         };
         assert!(notes[0].contains("may or may not be called"), "{notes:?}");
         conditional.match_conditions = vec![condition("object.spec.nope.deeper == 1")];
         assert!(
-            matches!(call(&conditional, None, &labelled), Call::Called { notes } if notes.len() == 1)
+            matches!(call(&conditional, None, false, &labelled), Call::Called { notes } if notes.len() == 1)
         );
     }
 }
