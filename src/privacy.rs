@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::cli::DetailLevel;
 use crate::model::Details;
+use crate::model::finding::CheckResult;
 use crate::model::report::{QueryEntry, QueryResult};
 
 /// Keys whose values are rule bodies: hidden from `detailed` on.
@@ -115,6 +116,64 @@ fn redact_entry(entry: &mut QueryEntry, level: DetailLevel, foreign: bool) {
         }
     }
     constraint.details = Details::Redacted(details);
+}
+
+/// The namespace of a constraint id (`<kind>/<namespace or _cluster>/<name>#<rule>`) when it is
+/// neither cluster-scoped nor `own_namespace`.
+fn foreign_namespace<'a>(constraint_id: &'a str, own_namespace: &str) -> Option<&'a str> {
+    let namespace = constraint_id.split('/').nth(1)?;
+    (namespace != "_cluster" && namespace != own_namespace).then_some(namespace)
+}
+
+/// Redacts a check result in place for `level`: findings and network warnings of constraints in
+/// another namespace than `own_namespace` lose their rule bodies, selectors, ports and peers
+/// (`detailed`: the network sentence; `summary`: also the constraint's name and its message).
+pub fn redact_check(result: &mut CheckResult, level: DetailLevel, own_namespace: &str) {
+    if level == DetailLevel::Full {
+        return;
+    }
+    for entry in &mut result.objects {
+        for finding in &mut entry.findings {
+            let Some(namespace) =
+                foreign_namespace(&finding.constraint_id, own_namespace).map(str::to_string)
+            else {
+                continue;
+            };
+            if level == DetailLevel::Summary {
+                finding.constraint_id = format!("{}/{namespace}/<hidden>", finding.constraint_kind);
+                finding.rule = None;
+                finding.detail = None;
+                finding.message = format!(
+                    "{} in namespace `{namespace}` (details hidden: another namespace)",
+                    finding.constraint_kind
+                );
+            }
+        }
+        for warning in &mut entry.network {
+            let foreign: Vec<String> = warning
+                .constraint_ids
+                .iter()
+                .filter_map(|id| foreign_namespace(id, own_namespace).map(str::to_string))
+                .collect();
+            let Some(namespace) = foreign.first().cloned() else {
+                continue;
+            };
+            warning.message = format!(
+                "{} of these pods is restricted by policies in namespace `{namespace}` (details hidden: another namespace)",
+                warning.direction
+            );
+            if level == DetailLevel::Summary {
+                for id in &mut warning.constraint_ids {
+                    if let Some(namespace) =
+                        foreign_namespace(id, own_namespace).map(str::to_string)
+                    {
+                        let kind = id.split('/').next().unwrap_or_default().to_string();
+                        *id = format!("{kind}/{namespace}/<hidden>");
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Removes `keys` at any depth.

@@ -832,3 +832,50 @@ fn the_reach_engine_answers_for_dns_when_the_dns_service_was_read() {
     // A Pod in a namespace without policies lives under no restriction.
     assert_eq!(objects[1]["network"], json!([]));
 }
+
+#[test]
+fn detail_levels_hide_other_namespaces_network_policies() {
+    // Offline the user's namespace is `default`; the manifest goes to `shop`.
+    let document = |level: &str| -> Value {
+        serde_json::from_str(&stdout_with_code(
+            &[
+                "check",
+                "-f",
+                "testdata/check-outputs/scenario/api.yaml",
+                "--from",
+                SCENARIO_CLUSTER,
+                "-o",
+                "json",
+                "--detail",
+                level,
+            ],
+            0,
+        ))
+        .unwrap()
+    };
+    let full = document("full");
+    assert!(
+        full["objects"][0]["network"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("TCP 5432")
+    );
+    let detailed = document("detailed");
+    let warning = &detailed["objects"][0]["network"][0];
+    assert_eq!(
+        warning["message"],
+        "egress of these pods is restricted by policies in namespace `shop` (details hidden: another namespace)"
+    );
+    assert_eq!(
+        warning["constraintIds"][0],
+        "NetworkPolicy/shop/deny-all#egress"
+    );
+    let summary = document("summary");
+    let warning = &summary["objects"][0]["network"][0];
+    assert_eq!(warning["constraintIds"][0], "NetworkPolicy/shop/<hidden>");
+    // Cluster-scoped constraints (the webhook) are nobody's namespace: shown at every level.
+    assert_eq!(
+        summary["objects"][0]["findings"][0]["constraintId"],
+        "MutatingWebhookConfiguration/_cluster/sidecar-injector#inject.sidecar.example.com"
+    );
+}

@@ -79,6 +79,7 @@ pub async fn run(global: &GlobalOptions, args: &CheckArgs) -> anyhow::Result<Com
             entry.dry_run = Some(outcome.compared_with(entry));
         }
     }
+    crate::privacy::redact_check(&mut result, global.detail, &request.default_namespace);
     let threshold = threshold(args.fail_on);
     let stdout = match global.output {
         OutputFormat::Json => render::json::render(&result)?,
