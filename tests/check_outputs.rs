@@ -879,3 +879,23 @@ fn detail_levels_hide_other_namespaces_network_policies() {
         "MutatingWebhookConfiguration/_cluster/sidecar-injector#inject.sidecar.example.com"
     );
 }
+
+#[test]
+fn webhooks_on_cluster_scoped_objects_are_never_passed_over() {
+    let document = scenario_json("testdata/check-outputs/scenario/namespaces.yaml");
+    let objects = document["objects"].as_array().unwrap();
+    // `new-team` carries the `team` label the webhook's namespaceSelector asks for (a Namespace
+    // is matched on its own labels); `sandbox` does not.
+    assert_eq!(objects[0]["verdict"], "unknown");
+    assert_eq!(
+        unknown_webhooks(&objects[0]),
+        vec!["namespaces.example.com"]
+    );
+    let reason = objects[0]["findings"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("called for CREATE v1/namespaces"),
+        "{reason}"
+    );
+    assert_eq!(objects[1]["verdict"], "pass");
+    assert_eq!(objects[1]["findings"], json!([]));
+}

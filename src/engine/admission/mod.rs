@@ -195,6 +195,10 @@ pub fn check(
             };
             findings.extend(dispatch::evaluate_object(&context, &object, &mut state));
             network_warnings = network::warnings(&context, &object, network_model.as_ref(), index);
+        } else {
+            findings.extend(webhooks::evaluate_cluster_scoped(
+                &context, manifest, &checked,
+            ));
         }
         let mut entry = ObjectVerdict::new(checked, findings);
         entry.network = network_warnings;

@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::model::Details;
-use crate::model::LabelSelector;
 use crate::model::constraint::{MatchCondition, WebhookDetails, WebhookRule};
-use crate::model::finding::Finding;
+use crate::model::finding::{CheckedObject, Finding, Verdict};
+use crate::model::{Constraint, Details, LabelSelector};
 use crate::source::catalog;
 
+use super::Manifest;
 use super::dispatch::{Applicable, CheckContext, ObjectUnderCheck, unknown_finding};
 
 /// The admission request the apiserver would send, as far as webhook matching needs it.
@@ -71,8 +71,6 @@ fn request_view(
     object: &ObjectUnderCheck<'_>,
     through_pods: bool,
 ) -> RequestView {
-    let manifest = &object.manifest.object;
-    let namespace_labels = |namespace: &str| context.merged.namespace_labels(namespace);
     if through_pods && let Some(template) = object.template {
         return RequestView {
             operation: "CREATE".to_string(),
@@ -84,28 +82,41 @@ fn request_view(
             namespaced: true,
             namespace: object.namespace.to_string(),
             name: template.display_name.clone(),
-            namespace_labels: namespace_labels(object.namespace),
+            namespace_labels: context.merged.namespace_labels(object.namespace),
             object: template.pod.clone(),
         };
     }
-    let (group, version) = split_api_version(&manifest.api_version);
-    let known = catalog::known_kind(&group, &manifest.kind);
-    let resource = known.map_or_else(
-        || format!("{}s", manifest.kind.to_ascii_lowercase()),
+    object_request(context, object.manifest, Some(object.namespace))
+}
+
+/// The request for a manifest object as written: CREATE, or UPDATE when the cluster state read
+/// has it. `namespace` is where it would be created (`None` for cluster-scoped kinds).
+fn object_request(
+    context: &CheckContext<'_>,
+    manifest: &Manifest,
+    namespace: Option<&str>,
+) -> RequestView {
+    let object = &manifest.object;
+    let (group, version) = split_api_version(&object.api_version);
+    let resource = catalog::known_kind(&group, &object.kind).map_or_else(
+        || format!("{}s", object.kind.to_ascii_lowercase()),
         |known| known.plural.to_string(),
     );
-    let namespaced = super::is_namespaced(&group, &manifest.kind);
-    let existing = context.cluster.find(
-        &group,
-        &manifest.kind,
-        manifest
-            .namespace
-            .as_deref()
-            .or(Some(object.namespace))
-            .filter(|_| namespaced),
-        &manifest.name,
-    );
-    let is_namespace = group.is_empty() && manifest.kind == "Namespace";
+    let existing = context
+        .cluster
+        .find(&group, &object.kind, namespace, &object.name);
+    let is_namespace = group.is_empty() && object.kind == "Namespace";
+    let namespace_labels = match namespace {
+        Some(namespace) => context.merged.namespace_labels(namespace),
+        None if is_namespace => {
+            let mut labels = object.labels();
+            labels
+                .entry("kubernetes.io/metadata.name".to_string())
+                .or_insert_with(|| object.name.clone());
+            labels
+        }
+        None => BTreeMap::new(),
+    };
     RequestView {
         operation: if existing.is_some() {
             "UPDATE"
@@ -115,26 +126,14 @@ fn request_view(
         .to_string(),
         group,
         version,
-        kind: manifest.kind.clone(),
+        kind: object.kind.clone(),
         resource,
         subresource: String::new(),
-        namespaced,
-        namespace: if namespaced {
-            object.namespace.to_string()
-        } else {
-            String::new()
-        },
-        name: manifest.name.clone(),
-        namespace_labels: if is_namespace {
-            let mut labels = manifest.labels();
-            labels
-                .entry("kubernetes.io/metadata.name".to_string())
-                .or_insert_with(|| manifest.name.clone());
-            labels
-        } else {
-            namespace_labels(object.namespace)
-        },
-        object: manifest.value.clone(),
+        namespaced: namespace.is_some(),
+        namespace: namespace.unwrap_or_default().to_string(),
+        name: object.name.clone(),
+        namespace_labels,
+        object: object.value.clone(),
     }
 }
 
@@ -335,10 +334,10 @@ fn match_condition(condition: &MatchCondition, request: &RequestView) -> Result<
 /// `admissionregistration.k8s.io/v1` default).
 fn match_policy(
     context: &CheckContext<'_>,
-    applicable: &Applicable<'_>,
+    constraint: &Constraint,
     details: &WebhookDetails,
 ) -> String {
-    let source = &applicable.constraint.source;
+    let source = &constraint.source;
     context
         .merged
         .find(
@@ -358,6 +357,44 @@ fn match_policy(
         .and_then(Value::as_str)
         .unwrap_or("Equivalent")
         .to_string()
+}
+
+/// Whether a webhook is called for the request, with the notes of how (`None`: not called).
+fn called(
+    context: &CheckContext<'_>,
+    constraint: &Constraint,
+    details: &WebhookDetails,
+    request: &RequestView,
+) -> Option<Vec<String>> {
+    let exact = match_policy(context, constraint, details) == "Exact";
+    match call(
+        details,
+        constraint.scope.namespace_selector.as_ref(),
+        exact,
+        request,
+    ) {
+        Call::Called { notes } => Some(notes),
+        Call::NotCalled { .. } => None,
+    }
+}
+
+/// Why a called webhook makes the verdict unknown.
+fn decides(details: &WebhookDetails, request: &RequestView, notes: Vec<String>) -> String {
+    let mut reason = format!(
+        "because {} webhook `{}` decides: it is called for {} {} (failurePolicy {}, timeout {}s, sideEffects {}) and runs in the cluster, so potoo cannot evaluate it",
+        details.webhook_type,
+        details.webhook_name,
+        request.operation,
+        qualified_resource(request),
+        details.failure_policy,
+        details.timeout_seconds,
+        details.side_effects.as_deref().unwrap_or("Unknown"),
+    );
+    for note in notes {
+        reason.push_str("; ");
+        reason.push_str(&note);
+    }
+    reason
 }
 
 /// Findings of every webhook that would be called for the object.
@@ -380,16 +417,7 @@ pub fn evaluate(
                 return None;
             };
             let request = request_view(context, object, applicable.through_pods);
-            let exact = match_policy(context, applicable, details) == "Exact";
-            let notes = match call(
-                details,
-                applicable.constraint.scope.namespace_selector.as_ref(),
-                exact,
-                &request,
-            ) {
-                Call::Called { notes } => notes,
-                Call::NotCalled { .. } => return None,
-            };
+            let notes = called(context, applicable.constraint, details, &request)?;
             let folded = match details.engine.as_deref() {
                 Some("kyverno") => family_present(|details| matches!(details, Details::Kyverno(_))),
                 Some("gatekeeper") => {
@@ -400,23 +428,56 @@ pub fn evaluate(
             if folded {
                 return None;
             }
-            let mut reason = format!(
-                "because {} webhook `{}` decides: it is called for {} {} (failurePolicy {}, timeout {}s, sideEffects {}) and runs in the cluster, so potoo cannot evaluate it",
-                details.webhook_type,
-                details.webhook_name,
-                request.operation,
-                qualified_resource(&request),
-                details.failure_policy,
-                details.timeout_seconds,
-                details.side_effects.as_deref().unwrap_or("Unknown"),
-            );
-            for note in notes {
-                reason.push_str("; ");
-                reason.push_str(&note);
-            }
-            Some(unknown_finding(object, applicable, reason))
+            Some(unknown_finding(
+                object,
+                applicable,
+                decides(details, &request, notes),
+            ))
         })
         .collect()
+}
+
+/// Findings of every webhook that would be called for a cluster-scoped object (a Namespace, a
+/// ClusterRole…), which no policy engine evaluates in `check`: even a Kyverno or Gatekeeper
+/// webhook is `unknown` here.
+pub fn evaluate_cluster_scoped(
+    context: &CheckContext<'_>,
+    manifest: &Manifest,
+    checked: &CheckedObject,
+) -> Vec<Finding> {
+    let request = object_request(context, manifest, None);
+    let mut findings: Vec<Finding> = context
+        .adapted
+        .constraints
+        .iter()
+        .filter_map(|constraint| {
+            let Details::Webhook(details) = &constraint.details else {
+                return None;
+            };
+            let notes = called(context, constraint, details, &request)?;
+            let mut reason = decides(details, &request, notes);
+            if let Some(engine) = &details.engine {
+                reason.push_str(&format!(
+                    "; potoo does not evaluate {engine} policies on cluster-scoped objects"
+                ));
+            }
+            Some(Finding {
+                object: checked.clone(),
+                constraint_id: constraint.id.clone(),
+                constraint_kind: constraint.source.kind.clone(),
+                rule: constraint.rule.clone(),
+                verdict: Verdict::Unknown,
+                message: constraint.summary.clone(),
+                detail: None,
+                field_path: None,
+                field_paths: Vec::new(),
+                reason: Some(reason),
+                via_pod_template: false,
+            })
+        })
+        .collect();
+    findings.sort_by(|left, right| left.constraint_id.cmp(&right.constraint_id));
+    findings
 }
 
 #[cfg(test)]
