@@ -112,11 +112,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -135,7 +135,7 @@ _kubectl__potoo() {
             return 0
             ;;
         kubectl__subcmd__potoo__subcmd__check)
-            opts="-f -n -A -o -v -h -V --filename --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version"
+            opts="-f -n -A -o -v -h -V --filename --fail-on --server-dry-run --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -147,6 +147,10 @@ _kubectl__potoo() {
                     ;;
                 -f)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "blocked warning unknown" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -178,11 +182,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -236,11 +240,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -454,11 +458,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -512,11 +516,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -574,11 +578,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -632,11 +636,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -690,11 +694,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)
@@ -748,11 +752,11 @@ _kubectl__potoo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
                     return 0
                     ;;
                 --from)

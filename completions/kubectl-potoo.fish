@@ -35,7 +35,9 @@ wide\t''
 json\t''
 yaml\t''
 connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
-junit\t'JUnit XML for CI (test)'"
+junit\t'JUnit XML for CI (check, test)'
+sarif\t'SARIF 2.1.0 for code scanning (check)'
+markdown\t'A pull-request comment (check)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -69,7 +71,9 @@ wide\t''
 json\t''
 yaml\t''
 connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
-junit\t'JUnit XML for CI (test)'"
+junit\t'JUnit XML for CI (check, test)'
+sarif\t'SARIF 2.1.0 for code scanning (check)'
+markdown\t'A pull-request comment (check)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand query" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -90,7 +94,9 @@ wide\t''
 json\t''
 yaml\t''
 connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
-junit\t'JUnit XML for CI (test)'"
+junit\t'JUnit XML for CI (check, test)'
+sarif\t'SARIF 2.1.0 for code scanning (check)'
+markdown\t'A pull-request comment (check)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -101,6 +107,9 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s v
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s V -l version -d 'Print version'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s f -l filename -d 'Manifests to check: files, directories (recursive) or `-` for stdin (repeatable)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l fail-on -d 'Exit 1 when any object\'s verdict is at or above this (blocked > unknown > warning): `blocked` (default), `unknown` (also what potoo could not evaluate), `warning` (also warnings)' -r -f -a "blocked\t'Something would be blocked (the default)'
+warning\t'Something would be blocked, could not be evaluated, or would be admitted with warnings'
+unknown\t'Something would be blocked or could not be evaluated'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
@@ -112,11 +121,14 @@ wide\t''
 json\t''
 yaml\t''
 connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
-junit\t'JUnit XML for CI (test)'"
+junit\t'JUnit XML for CI (check, test)'
+sarif\t'SARIF 2.1.0 for code scanning (check)'
+markdown\t'A pull-request comment (check)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
 summary\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l server-dry-run -d 'Also send each object to the live apiserver as a dry run (dryRun=All; needs `create` permission) and report its answer beside potoo\'s; never with --from'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s A -l all-namespaces -d 'Every namespace'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
@@ -133,7 +145,9 @@ wide\t''
 json\t''
 yaml\t''
 connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
-junit\t'JUnit XML for CI (test)'"
+junit\t'JUnit XML for CI (check, test)'
+sarif\t'SARIF 2.1.0 for code scanning (check)'
+markdown\t'A pull-request comment (check)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand reach" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -156,7 +170,9 @@ wide\t''
 json\t''
 yaml\t''
 connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
-junit\t'JUnit XML for CI (test)'"
+junit\t'JUnit XML for CI (check, test)'
+sarif\t'SARIF 2.1.0 for code scanning (check)'
+markdown\t'A pull-request comment (check)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand remediate" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand remediate" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -177,7 +193,9 @@ wide\t''
 json\t''
 yaml\t''
 connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
-junit\t'JUnit XML for CI (test)'"
+junit\t'JUnit XML for CI (check, test)'
+sarif\t'SARIF 2.1.0 for code scanning (check)'
+markdown\t'A pull-request comment (check)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand test" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -198,7 +216,9 @@ wide\t''
 json\t''
 yaml\t''
 connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
-junit\t'JUnit XML for CI (test)'"
+junit\t'JUnit XML for CI (check, test)'
+sarif\t'SARIF 2.1.0 for code scanning (check)'
+markdown\t'A pull-request comment (check)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand snapshot" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''
@@ -219,7 +239,9 @@ wide\t''
 json\t''
 yaml\t''
 connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
-junit\t'JUnit XML for CI (test)'"
+junit\t'JUnit XML for CI (check, test)'
+sarif\t'SARIF 2.1.0 for code scanning (check)'
+markdown\t'A pull-request comment (check)'"
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
 detailed\t''

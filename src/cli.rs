@@ -85,8 +85,23 @@ pub enum OutputFormat {
     Yaml,
     /// np-guard netpol-analyzer's `src => dst : conns` lines (reach only)
     Connlist,
-    /// JUnit XML for CI (test)
+    /// JUnit XML for CI (check, test)
     Junit,
+    /// SARIF 2.1.0 for code scanning (check)
+    Sarif,
+    /// A pull-request comment (check)
+    Markdown,
+}
+
+/// The lowest verdict that makes `check` exit 1 (verdicts rank blocked > unknown > warning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Something would be blocked (the default)
+    Blocked,
+    /// Something would be blocked, could not be evaluated, or would be admitted with warnings
+    Warning,
+    /// Something would be blocked or could not be evaluated
+    Unknown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, serde::Serialize)]
@@ -169,6 +184,16 @@ pub struct CheckArgs {
         required = true
     )]
     pub files: Vec<PathBuf>,
+
+    /// Exit 1 when any object's verdict is at or above this (blocked > unknown > warning):
+    /// `blocked` (default), `unknown` (also what potoo could not evaluate), `warning` (also warnings)
+    #[arg(long, value_enum, value_name = "VERDICT", default_value_t = FailOn::Blocked)]
+    pub fail_on: FailOn,
+
+    /// Also send each object to the live apiserver as a dry run (dryRun=All; needs `create`
+    /// permission) and report its answer beside potoo's; never with --from
+    #[arg(long)]
+    pub server_dry_run: bool,
 }
 
 #[derive(Debug, Clone, Args)]

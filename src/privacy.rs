@@ -489,6 +489,18 @@ pub fn redact_check(
                 finding.rule = Some(scrub(rule, &hidden));
             }
         }
+        for warning in &mut object.network {
+            for id in &mut warning.constraint_ids {
+                let Some(constraint) = by_id.get(id.as_str()) else {
+                    continue;
+                };
+                let hidden = hidden_strings(constraint, level, &own_namespace);
+                warning.message = scrub(&warning.message, &hidden);
+                if level == DetailLevel::Summary && is_outside(&constraint.source, &own_namespace) {
+                    *id = hidden_id(&constraint.source);
+                }
+            }
+        }
     }
 }
 

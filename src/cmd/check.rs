@@ -1,29 +1,40 @@
 //! `check -f`: would these manifests be admitted; what blocks or warns, by which rule, at which field.
 //!
-//! Reads the manifests with their provenance (file, document, List item), loads the cluster
-//! Snapshot, lays the manifests' Namespaces over it, runs the adapters and the admission engine.
+//! Reads the manifests with their provenance (file, document, List item) and text, loads the
+//! cluster Snapshot, lays the manifests' Namespaces over it, runs the adapters and the admission
+//! engine, finds the line of every field at fault, optionally asks the live apiserver for a dry
+//! run of each object, and renders (table, wide, json, yaml, sarif, junit, markdown). Exit 1 when
+//! an object's verdict is at or above `--fail-on`, or a dry run disagrees with potoo.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 
 use super::CommandOutput;
-use crate::cli::{CheckArgs, GlobalOptions, OutputFormat};
+use crate::cli::{CheckArgs, FailOn, GlobalOptions, OutputFormat};
 use crate::engine::admission::{self, CheckRequest, Manifest};
+use crate::model::finding::{CheckResult, Verdict};
 use crate::render;
-use crate::source::NamespaceScope;
 use crate::source::files::{self, FilesError};
+use crate::source::{NamespaceScope, dry_run, locate};
 
 pub async fn run(global: &GlobalOptions, args: &CheckArgs) -> anyhow::Result<CommandOutput> {
     if global.output == OutputFormat::Connlist {
         return Err(super::unsupported_output("check", global.output));
     }
+    if args.server_dry_run && global.is_offline() {
+        bail!(
+            "`--server-dry-run` sends the objects to a live apiserver and cannot be used with `--from`"
+        );
+    }
     let paths = args.files.clone();
-    let manifests =
-        tokio::task::spawn_blocking(move || read_manifests(&paths, &mut std::io::stdin().lock()))
-            .await
-            .context("the manifest reader stopped unexpectedly")??;
+    let (manifests, texts) = tokio::task::spawn_blocking(move || {
+        read_manifests_with_text(&paths, &mut std::io::stdin().lock())
+    })
+    .await
+    .context("the manifest reader stopped unexpectedly")??;
     if manifests.is_empty() {
         bail!(
             "no objects found in {}",
@@ -52,16 +63,39 @@ pub async fn run(global: &GlobalOptions, args: &CheckArgs) -> anyhow::Result<Com
         default_namespace,
     };
     let mut result = admission::check(&snapshot, &merged, &adapted, &request);
+    locate_fields(&mut result, &request.manifests, &texts);
+    if args.server_dry_run {
+        let targets: Vec<dry_run::DryRunTarget<'_>> = request
+            .manifests
+            .iter()
+            .zip(&result.objects)
+            .map(|(manifest, entry)| dry_run::DryRunTarget {
+                manifest,
+                namespace: entry.object.namespace.as_deref(),
+            })
+            .collect();
+        let outcomes = dry_run::run(&global.live_options(), &targets).await?;
+        for (entry, outcome) in result.objects.iter_mut().zip(outcomes) {
+            entry.dry_run = Some(outcome.compared_with(entry));
+        }
+    }
     crate::privacy::redact_check(
         &mut result,
         &adapted.constraints,
         global.detail,
         &request.default_namespace,
     );
+    let threshold = threshold(args.fail_on);
     let stdout = match global.output {
         OutputFormat::Json => render::json::render(&result)?,
         OutputFormat::Yaml => render::yaml::render(&result)?,
-        OutputFormat::Connlist | OutputFormat::Junit => {
+        OutputFormat::Sarif => {
+            let working_directory = std::env::current_dir().unwrap_or_default();
+            render::check_sarif::render(&result, &working_directory)?
+        }
+        OutputFormat::Junit => render::check_junit::render(&result, threshold),
+        OutputFormat::Markdown => render::check_markdown::render(&result),
+        OutputFormat::Connlist => {
             return Err(super::unsupported_output("check", global.output));
         }
         OutputFormat::Table | OutputFormat::Wide => {
@@ -71,8 +105,46 @@ pub async fn run(global: &GlobalOptions, args: &CheckArgs) -> anyhow::Result<Com
     Ok(CommandOutput {
         stdout,
         stderr: super::notes(global, &merged, &adapted),
-        findings: result.any_blocked(),
+        findings: result.fails(threshold),
     })
+}
+
+/// The lowest verdict `--fail-on` fails on.
+fn threshold(fail_on: FailOn) -> Verdict {
+    match fail_on {
+        FailOn::Blocked => Verdict::Blocked,
+        FailOn::Unknown => Verdict::Unknown,
+        FailOn::Warning => Verdict::Warning,
+    }
+}
+
+/// Fills each object's `fieldLines`: the line of every field path its findings name, found in
+/// the YAML text of its document (under `items[N]` for a List item).
+fn locate_fields(
+    result: &mut CheckResult,
+    manifests: &[Manifest],
+    texts: &BTreeMap<String, String>,
+) {
+    for (entry, manifest) in result.objects.iter_mut().zip(manifests) {
+        let (Some(text), Some(start)) = (texts.get(&manifest.file), manifest.line) else {
+            continue;
+        };
+        let paths: Vec<String> = entry
+            .findings
+            .iter()
+            .flat_map(|finding| finding.field_path.iter().chain(finding.field_paths.iter()))
+            .cloned()
+            .collect();
+        for path in paths {
+            let in_document = match manifest.item {
+                Some(item) => format!("items[{item}].{path}"),
+                None => path.clone(),
+            };
+            if let Some(line) = locate::field_line(text, start, &in_document) {
+                entry.field_lines.insert(path, line);
+            }
+        }
+    }
 }
 
 /// kubectl refuses an object whose namespace differs from an explicit `-n`; so does `check`.
@@ -105,6 +177,16 @@ pub fn read_manifests(
     paths: &[PathBuf],
     stdin: &mut dyn Read,
 ) -> Result<Vec<Manifest>, FilesError> {
+    read_manifests_with_text(paths, stdin).map(|(manifests, _)| manifests)
+}
+
+/// `read_manifests`, also returning the text of every file read (by file name as given), for
+/// locating fields.
+pub fn read_manifests_with_text(
+    paths: &[PathBuf],
+    stdin: &mut dyn Read,
+) -> Result<(Vec<Manifest>, BTreeMap<String, String>), FilesError> {
+    let mut texts = BTreeMap::new();
     let mut manifests = Vec::new();
     for input in files::collect_inputs(paths, stdin)? {
         let (name, bytes) = input.load()?;
@@ -142,8 +224,9 @@ pub fn read_manifests(
                 manifests.push(manifest);
             }
         }
+        texts.insert(name.clone(), text.to_string());
     }
-    Ok(manifests)
+    Ok((manifests, texts))
 }
 
 #[cfg(test)]

@@ -22,7 +22,10 @@ pub async fn run(global: &GlobalOptions, args: &QueryArgs) -> anyhow::Result<Com
     let stdout = match global.output {
         OutputFormat::Json => render::json::render(&result)?,
         OutputFormat::Yaml => render::yaml::render(&result)?,
-        OutputFormat::Connlist | OutputFormat::Junit => {
+        OutputFormat::Connlist
+        | OutputFormat::Junit
+        | OutputFormat::Sarif
+        | OutputFormat::Markdown => {
             return Err(super::unsupported_output("query", global.output));
         }
         OutputFormat::Table | OutputFormat::Wide => {

@@ -38,7 +38,9 @@ pub async fn run(global: &GlobalOptions, args: &ReachArgs) -> anyhow::Result<Com
         OutputFormat::Json => render::json::render(&result)?,
         OutputFormat::Yaml => render::yaml::render(&result)?,
         OutputFormat::Connlist => render::connlist::reach(&result),
-        OutputFormat::Junit => return Err(super::unsupported_output("reach", global.output)),
+        OutputFormat::Junit | OutputFormat::Sarif | OutputFormat::Markdown => {
+            return Err(super::unsupported_output("reach", global.output));
+        }
         OutputFormat::Table | OutputFormat::Wide => {
             render::reach::result(&result, global.render_options())
         }
@@ -63,7 +65,9 @@ async fn run_all(global: &GlobalOptions, scope: &NamespaceScope) -> anyhow::Resu
         OutputFormat::Json => render::json::render(&list)?,
         OutputFormat::Yaml => render::yaml::render(&list)?,
         OutputFormat::Connlist => render::connlist::render(&list),
-        OutputFormat::Junit => return Err(super::unsupported_output("reach", global.output)),
+        OutputFormat::Junit | OutputFormat::Sarif | OutputFormat::Markdown => {
+            return Err(super::unsupported_output("reach", global.output));
+        }
         OutputFormat::Table | OutputFormat::Wide => {
             render::reach::connectivity(&list, global.render_options())
         }

@@ -13,7 +13,10 @@ pub async fn run(global: &GlobalOptions) -> anyhow::Result<CommandOutput> {
         OutputFormat::Json | OutputFormat::Table | OutputFormat::Wide => {
             render::json::render(&document)?
         }
-        OutputFormat::Connlist | OutputFormat::Junit => {
+        OutputFormat::Connlist
+        | OutputFormat::Junit
+        | OutputFormat::Sarif
+        | OutputFormat::Markdown => {
             return Err(super::unsupported_output("snapshot", global.output));
         }
     };

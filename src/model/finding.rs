@@ -3,6 +3,8 @@
 //! Family-neutral on purpose: PodSecurity fills it today; Kyverno, Gatekeeper, ValidatingAdmissionPolicy,
 //! quota, limit range and webhook engines add findings of the same shape.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::source::Gap;
@@ -146,6 +148,75 @@ pub struct ObjectVerdict {
     /// rejected (server-side dry-run of the controller cannot show this).
     pub pods_rejected: bool,
     pub findings: Vec<Finding>,
+    /// The 1-based line in the manifest file of each field path the findings name (where it
+    /// could be found in the YAML text).
+    pub field_lines: BTreeMap<String, usize>,
+    /// Network restrictions the object's Pods would live under (warnings only: they do not
+    /// change the admission verdict).
+    pub network: Vec<NetworkWarning>,
+    /// The live apiserver's answer to a dry run of the object (`--server-dry-run`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<DryRunOutcome>,
+}
+
+/// A network restriction the Pods of a checked object would live under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkWarning {
+    /// `ingress` or `egress`.
+    pub direction: String,
+    /// The policies that restrict this direction (constraint ids).
+    pub constraint_ids: Vec<String>,
+    /// What the Pods may and may not do, in one sentence.
+    pub message: String,
+}
+
+/// How the apiserver answered a dry run of one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DryRunResult {
+    /// The apiserver would admit it.
+    Admitted,
+    /// The apiserver rejected it (admission or validation).
+    Rejected,
+    /// The dry run could not be made (no permission, unknown kind, unreachable).
+    Error,
+}
+
+/// The apiserver's answer to a server-side dry run, beside potoo's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DryRunOutcome {
+    pub result: DryRunResult,
+    /// The apiserver's message (rejections and errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Warnings the apiserver returned (`Warning` headers).
+    pub warnings: Vec<String>,
+    /// Set when the apiserver's answer contradicts potoo's verdict: what differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disagreement: Option<String>,
+}
+
+impl DryRunOutcome {
+    /// Compares the apiserver's answer with potoo's verdict on the object. A pod controller
+    /// whose Pods potoo would reject is admitted by the apiserver (it does not create Pods in a
+    /// dry run), so that is no disagreement; an `unknown` verdict cannot disagree.
+    pub fn compared_with(mut self, entry: &ObjectVerdict) -> DryRunOutcome {
+        let potoo_rejects = entry.verdict == Verdict::Blocked && !entry.pods_rejected;
+        let potoo_admits = matches!(entry.verdict, Verdict::Pass | Verdict::Warning)
+            || (entry.verdict == Verdict::Blocked && entry.pods_rejected);
+        self.disagreement = match self.result {
+            DryRunResult::Rejected if potoo_admits => Some(
+                "the apiserver rejected the object, potoo expected it to be admitted".to_string(),
+            ),
+            DryRunResult::Admitted if potoo_rejects => Some(
+                "the apiserver admitted the object, potoo expected it to be rejected".to_string(),
+            ),
+            _ => None,
+        };
+        self
+    }
 }
 
 impl ObjectVerdict {
@@ -168,6 +239,9 @@ impl ObjectVerdict {
             verdict,
             pods_rejected,
             findings,
+            field_lines: BTreeMap::new(),
+            network: Vec::new(),
+            dry_run: None,
         }
     }
 }
@@ -211,6 +285,39 @@ impl CheckResult {
         self.objects
             .iter()
             .any(|object| object.verdict == Verdict::Blocked)
+    }
+
+    /// Whether any object's verdict is at or above `threshold` (`--fail-on`), or the apiserver
+    /// disagreed with potoo in a dry run.
+    pub fn fails(&self, threshold: Verdict) -> bool {
+        self.objects.iter().any(|object| {
+            (object.verdict != Verdict::Pass && object.verdict >= threshold)
+                || object
+                    .dry_run
+                    .as_ref()
+                    .is_some_and(|outcome| outcome.disagreement.is_some())
+        })
+    }
+
+    /// How many objects have each verdict, worst first (verdicts with none are left out).
+    pub fn counts(&self) -> Vec<(Verdict, usize)> {
+        [
+            Verdict::Blocked,
+            Verdict::Unknown,
+            Verdict::Warning,
+            Verdict::Pass,
+        ]
+        .into_iter()
+        .map(|verdict| {
+            let count = self
+                .objects
+                .iter()
+                .filter(|object| object.verdict == verdict)
+                .count();
+            (verdict, count)
+        })
+        .filter(|(_, count)| *count > 0)
+        .collect()
     }
 }
 

@@ -4,7 +4,9 @@
 use owo_colors::OwoColorize;
 
 use super::RenderOptions;
-use crate::model::finding::{CheckResult, Finding, ObjectVerdict, Verdict};
+use crate::model::finding::{
+    CheckResult, DryRunOutcome, DryRunResult, Finding, ObjectVerdict, Verdict,
+};
 
 pub fn table(result: &CheckResult, options: RenderOptions) -> String {
     let mut text = String::new();
@@ -77,9 +79,73 @@ fn render_object(entry: &ObjectVerdict, options: RenderOptions, text: &mut Strin
             .iter()
             .position(|finding| !same_group(first, finding))
             .map_or(entry.findings.len(), |offset| start + offset);
-        render_group(&entry.findings[start..end], options, text);
+        render_group(
+            &entry.findings[start..end],
+            &entry.field_lines,
+            options,
+            text,
+        );
         start = end;
     }
+    for warning in &entry.network {
+        text.push_str(&format!(
+            "  NETWORK {} {}\n    {}\n",
+            warning.direction,
+            warning.constraint_ids.join(", "),
+            warning.message
+        ));
+    }
+    if let Some(outcome) = &entry.dry_run {
+        text.push_str(&format!("  {}\n", dry_run_line(outcome)));
+        for warning in &outcome.warnings {
+            text.push_str(&format!("    apiserver warning: {warning}\n"));
+        }
+        if let Some(disagreement) = &outcome.disagreement {
+            text.push_str(&format!(
+                "    {}: {disagreement}\n",
+                paint("DISAGREEMENT", Verdict::Blocked, options)
+            ));
+        }
+    }
+}
+
+/// `SERVER DRY RUN: rejected: <message>` (the apiserver's answer to `--server-dry-run`).
+pub fn dry_run_line(outcome: &DryRunOutcome) -> String {
+    let word = match outcome.result {
+        DryRunResult::Admitted => "admitted",
+        DryRunResult::Rejected => "rejected",
+        DryRunResult::Error => "not done",
+    };
+    match &outcome.message {
+        Some(message) => format!("SERVER DRY RUN {word}: {message}"),
+        None => format!("SERVER DRY RUN {word}"),
+    }
+}
+
+/// The 1-based line a finding is anchored to: its field's line when it was found in the
+/// manifest text, else the line where the object's document starts (1 for JSON).
+pub fn finding_line(entry: &ObjectVerdict, finding: &Finding) -> usize {
+    finding
+        .field_path
+        .as_ref()
+        .and_then(|path| entry.field_lines.get(path))
+        .copied()
+        .or(entry.object.line)
+        .unwrap_or(1)
+}
+
+/// The finding's own words: its part of an aggregated message when it has one, else the
+/// message; with the reason of an `unknown`.
+pub fn finding_text(finding: &Finding) -> String {
+    let mut text = finding
+        .detail
+        .clone()
+        .unwrap_or_else(|| finding.message.clone());
+    if let Some(reason) = &finding.reason {
+        text.push_str(" — ");
+        text.push_str(reason);
+    }
+    text
 }
 
 /// Findings of one constraint with one verdict and one message (one aggregated apiserver answer).
@@ -89,7 +155,12 @@ fn same_group(left: &Finding, right: &Finding) -> bool {
         && left.message == right.message
 }
 
-fn render_group(group: &[Finding], options: RenderOptions, text: &mut String) {
+fn render_group(
+    group: &[Finding],
+    lines: &std::collections::BTreeMap<String, usize>,
+    options: RenderOptions,
+    text: &mut String,
+) {
     let first = &group[0];
     let word = first.verdict.as_str().to_ascii_uppercase();
     let via = if first.via_pod_template {
@@ -125,37 +196,63 @@ fn render_group(group: &[Finding], options: RenderOptions, text: &mut String) {
             finding.field_paths.iter().map(String::as_str).collect()
         };
         if !paths.is_empty() {
-            text.push_str(&format!("      at {}\n", paths.join(", ")));
+            let located: Vec<String> = paths
+                .iter()
+                .map(|path| match lines.get(*path) {
+                    Some(line) => format!("{path} (line {line})"),
+                    None => path.to_string(),
+                })
+                .collect();
+            text.push_str(&format!("      at {}\n", located.join(", ")));
         }
     }
 }
 
 fn summary(result: &CheckResult) -> String {
-    let count = |verdict: Verdict| {
-        result
-            .objects
-            .iter()
-            .filter(|entry| entry.verdict == verdict)
-            .count()
-    };
-    let mut parts = Vec::new();
-    for (verdict, label) in [
-        (Verdict::Blocked, "blocked"),
-        (Verdict::Unknown, "unknown"),
-        (Verdict::Warning, "admitted with warnings"),
-        (Verdict::Pass, "admitted"),
-    ] {
-        let number = count(verdict);
-        if number > 0 {
-            parts.push(format!("{number} {label}"));
-        }
-    }
     let objects = result.objects.len();
     format!(
         "{objects} {}: {}.",
         if objects == 1 { "object" } else { "objects" },
-        parts.join(", ")
+        count_words(result)
     )
+}
+
+/// `1 blocked, 1 unknown, 2 admitted` (verdicts with no object are left out).
+pub fn count_words(result: &CheckResult) -> String {
+    let mut parts: Vec<String> = result
+        .counts()
+        .into_iter()
+        .map(|(verdict, number)| {
+            let label = match verdict {
+                Verdict::Blocked => "blocked",
+                Verdict::Unknown => "unknown",
+                Verdict::Warning => "admitted with warnings",
+                Verdict::Pass => "admitted",
+            };
+            format!("{number} {label}")
+        })
+        .collect();
+    let disagreements = result
+        .objects
+        .iter()
+        .filter(|entry| {
+            entry
+                .dry_run
+                .as_ref()
+                .is_some_and(|outcome| outcome.disagreement.is_some())
+        })
+        .count();
+    if disagreements > 0 {
+        parts.push(format!(
+            "{disagreements} {} with the apiserver",
+            if disagreements == 1 {
+                "disagreement"
+            } else {
+                "disagreements"
+            }
+        ));
+    }
+    parts.join(", ")
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! Renderers: one file per output format; each turns one report into text.
 
 pub mod check;
+pub mod check_junit;
+pub mod check_markdown;
+pub mod check_sarif;
 pub mod connlist;
 pub mod json;
 pub mod reach;

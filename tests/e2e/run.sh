@@ -632,6 +632,52 @@ $(show "check-$case_name")"; fi
   done
 fi
 
+# `check --server-dry-run`, the only requests potoo sends that are not reads (so after the audit
+# assertions): for every ground-truth case the apiserver's dry-run answer is the recorded
+# decision, message and warnings; a disagreement is flagged exactly when potoo's verdict is
+# wrong; an admitted case is not persisted; alice (read-only) is told she needs `create`.
+if [[ $harness_only -eq 0 && $record -eq 0 ]]; then
+  for recorded in "$gt_dir"/*.json; do
+    [[ -e "$recorded" ]] || continue
+    case_name="$(basename "$recorded" .json)"
+    family="${case_name%%-*}"
+    potoo "dry-run-$case_name" check -f "$gt_dir/cases/$case_name.yaml" --kubeconfig "$KC_ADMIN" \
+      --server-dry-run -o json
+    want="$(jq -c '{result: (if .allowed then "admitted" else "rejected" end),
+      message: (if .allowed then null else .message end), warnings}' "$recorded")"
+    got="$(jq -c '.objects[0].dryRun | {result, message, warnings}' \
+      "$D/out/dry-run-$case_name.stdout" 2>/dev/null || true)"
+    if [[ "$got" == "$want" ]]; then pass "server dry run answers like the apiserver: $case_name"
+    else fail "server dry run answers like the apiserver: $case_name" "want: $want
+got:  $got
+$(show "dry-run-$case_name")"; fi
+    # A disagreement is flagged exactly when potoo's verdict contradicts the apiserver's
+    # (`unknown` contradicts nothing; a controller whose Pods potoo rejects is itself admitted).
+    if jq -e --argjson allowed "$(jq .allowed "$recorded")" '.objects[0] as $o
+        | ($o.verdict == "blocked" and ($o.podsRejected | not)) as $rejects
+        | ($o.verdict == "pass" or $o.verdict == "warning" or ($o.verdict == "blocked" and $o.podsRejected)) as $admits
+        | (if $allowed then $rejects else $admits end) == ($o.dryRun.disagreement != null)' \
+        "$D/out/dry-run-$case_name.stdout" >/dev/null 2>&1; then
+      pass "server dry run flags disagreement exactly when potoo is wrong: $case_name"
+    else
+      fail "server dry run flags disagreement exactly when potoo is wrong: $case_name" "$(show "dry-run-$case_name")"
+    fi
+    if [[ "$(jq -r .allowed "$recorded")" == true ]]; then
+      kind="$(jq -r .kind "$recorded" | tr '[:upper:]' '[:lower:]')"
+      if kc get "$kind" "$(jq -r .name "$recorded")" -n "$(jq -r .namespace "$recorded")" >/dev/null 2>&1; then
+        fail "server dry run persists nothing: $case_name" "the $kind exists after the dry run"
+      else
+        pass "server dry run persists nothing: $case_name"
+      fi
+    fi
+  done
+  potoo dry-run-alice check -f "$gt_dir/cases/psa-baseline-ok-warns-restricted.yaml" \
+    --kubeconfig "$KC_ALICE" --server-dry-run -o json
+  expect_jq "server dry run without create permission says so" dry-run-alice \
+    '.objects[0].dryRun.result == "error" and (.objects[0].dryRun.message
+      | startswith("server-side dry run needs `create` permission on `pods` in namespace `team-a`: "))'
+fi
+
 # every recorded case still has its manifest
 for recorded in "$gt_dir"/*.json; do
   [[ -e "$recorded" ]] || continue

@@ -183,7 +183,10 @@ fn family(constraint: &Constraint) -> Option<Family> {
         constraint.constraint_type,
         ConstraintType::Admission | ConstraintType::ResourceLimit
     ) || (constraint.effect == Effect::Mutate
-        && !matches!(constraint.details, Details::LimitRange(_)))
+        && !matches!(
+            constraint.details,
+            Details::LimitRange(_) | Details::Webhook(_)
+        ))
     {
         return None;
     }

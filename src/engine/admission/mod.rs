@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod gatekeeper;
 pub mod kyverno;
 pub mod limitrange;
+pub mod network;
 pub mod podtemplate;
 pub mod psa;
 pub mod quota;
@@ -146,12 +147,17 @@ pub fn check(
         request,
     };
     let mut state = CheckState::default();
+    let network_snapshot = network::snapshot_with_stand_ins(merged, request);
+    let network_model = network_snapshot
+        .as_ref()
+        .map(|snapshot| network::model(snapshot, adapted));
     let mut notes = Notes::default();
     let mut objects = Vec::new();
-    for manifest in &request.manifests {
+    for (index, manifest) in request.manifests.iter().enumerate() {
         let namespace = target_namespace(&manifest.object, &request.default_namespace);
         let checked = checked_object(manifest, namespace.as_deref());
         let mut findings = Vec::new();
+        let mut network_warnings = Vec::new();
         let group_kind = manifest.object.group_kind();
         if group_kind == GroupKind::new("", "Namespace") {
             findings.extend(namespace_findings(
@@ -189,8 +195,15 @@ pub fn check(
                 creates_pods: is_pod || template.as_ref().is_some_and(|pod| pod.kind.creates_pods),
             };
             findings.extend(dispatch::evaluate_object(&context, &object, &mut state));
+            network_warnings = network::warnings(&context, &object, network_model.as_ref(), index);
+        } else {
+            findings.extend(webhooks::evaluate_cluster_scoped(
+                &context, manifest, &checked,
+            ));
         }
-        objects.push(ObjectVerdict::new(checked, findings));
+        let mut entry = ObjectVerdict::new(checked, findings);
+        entry.network = network_warnings;
+        objects.push(entry);
     }
     CheckResult::new(merged.gaps.clone(), notes.into_list(), objects)
 }
