@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod connlist;
+pub mod explain;
 pub mod json;
 pub mod reach;
 pub mod table;
