@@ -162,7 +162,11 @@ pub struct CheckArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
     /// The error text (quote it), or `-` to read it from stdin
-    #[arg(value_name = "ERROR_TEXT", required_unless_present = "file", conflicts_with = "file")]
+    #[arg(
+        value_name = "ERROR_TEXT",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
     pub text: Vec<String>,
 
     /// Read the error text from a file (a saved `kubectl apply` or `kubectl describe` output)

@@ -157,9 +157,15 @@ pub fn redact_explanation(
                 continue;
             };
             hid_any = true;
-            constraint.why = format!("defined in namespace `{namespace}` (details hidden: another namespace)");
+            constraint.why =
+                format!("defined in namespace `{namespace}` (details hidden: another namespace)");
             if level == DetailLevel::Summary {
-                let kind = constraint.id.split('/').next().unwrap_or_default().to_string();
+                let kind = constraint
+                    .id
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
                 constraint.id = format!("{kind}/{namespace}/<hidden>");
             }
         }

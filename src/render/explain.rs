@@ -80,7 +80,11 @@ pub fn render(explanation: &Explanation, options: RenderOptions) -> String {
             table.set_header(vec![Cell::new("  CONSTRAINT"), Cell::new("WHY")]);
             for constraint in &error.constraints {
                 let id = Cell::new(format!("  {}", constraint.id));
-                let id = if options.color { id.fg(Color::Cyan) } else { id };
+                let id = if options.color {
+                    id.fg(Color::Cyan)
+                } else {
+                    id
+                };
                 table.add_row(vec![id, Cell::new(&constraint.why)]);
             }
             for line in table.to_string().lines() {

@@ -247,7 +247,10 @@ pub fn split_units(text: &str) -> Vec<String> {
             && (in_policy_block && (indented || parsers::kyverno::is_policy_line(line))
                 || kyverno_header
                 || indented && !starts
-                || units.last().is_some_and(|unit| unit.ends_with(':')));
+                || units.last().is_some_and(|unit| {
+                    unit.ends_with(':')
+                        || line.starts_with('[') && unit.contains("denied the request")
+                }));
         if continuation && !(in_policy_block && starts && !indented) {
             if let Some(unit) = units.last_mut() {
                 unit.push('\n');

@@ -156,7 +156,8 @@ fn kyverno(parsed: &Parsed, context: &Context, resolution: &mut Resolution) -> b
                 };
                 constraint.source.name == policy
                     && (constraint.source.namespace.is_none()
-                        || constraint.source.namespace.as_deref() == Some(namespace(parsed, context)))
+                        || constraint.source.namespace.as_deref()
+                            == Some(namespace(parsed, context)))
                     && (details.rule_name == rule
                         || details.rule_name == base_rule
                         || details.autogen_rules.iter().any(|autogen| autogen == rule))
@@ -171,7 +172,11 @@ fn kyverno(parsed: &Parsed, context: &Context, resolution: &mut Resolution) -> b
                 constraint,
                 format!(
                     "the message names Kyverno policy `{policy}` rule `{rule}`{}",
-                    if rule != base_rule { format!(" (auto-generated from `{base_rule}`)") } else { String::new() }
+                    if rule != base_rule {
+                        format!(" (auto-generated from `{base_rule}`)")
+                    } else {
+                        String::new()
+                    }
                 ),
             );
         }
@@ -181,12 +186,21 @@ fn kyverno(parsed: &Parsed, context: &Context, resolution: &mut Resolution) -> b
             .causes
             .iter()
             .filter_map(|cause| cause.name.clone())
-            .filter(|policy| !resolution.constraints.iter().any(|found| found.id.contains(&format!("/{policy}#"))))
+            .filter(|policy| {
+                !resolution
+                    .constraints
+                    .iter()
+                    .any(|found| found.id.contains(&format!("/{policy}#")))
+            })
             .collect();
         if !missing.is_empty() && resolution.unreadable.is_empty() {
             resolution.summary.push_str(&format!(
                 " (policy {} is not in the cluster state read)",
-                missing.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+                missing
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
     }
@@ -204,7 +218,10 @@ fn gatekeeper(parsed: &Parsed, context: &Context, resolution: &mut Resolution) -
             add(
                 resolution,
                 constraint,
-                format!("the message names Gatekeeper constraint `{name}` ({})", constraint.source.kind),
+                format!(
+                    "the message names Gatekeeper constraint `{name}` ({})",
+                    constraint.source.kind
+                ),
             );
         }
     }
@@ -238,7 +255,11 @@ fn pod_security(parsed: &Parsed, context: &Context, resolution: &mut Resolution)
             constraint,
             format!(
                 "namespace `{namespace}` sets `pod-security.kubernetes.io/{}` (the message reports level `{level}:{version}`)",
-                constraint.rule.as_deref().unwrap_or_default().trim_start_matches("pod-security-")
+                constraint
+                    .rule
+                    .as_deref()
+                    .unwrap_or_default()
+                    .trim_start_matches("pod-security-")
             ),
         );
     }
@@ -256,7 +277,10 @@ fn pod_security(parsed: &Parsed, context: &Context, resolution: &mut Resolution)
         add(
             resolution,
             constraint,
-            format!("a candidate: namespace `{}` has this mode at level `{level}`, the message reports `{wanted}`", constraint.source.name),
+            format!(
+                "a candidate: namespace `{}` has this mode at level `{level}`, the message reports `{wanted}`",
+                constraint.source.name
+            ),
         );
     }
     false
@@ -275,7 +299,9 @@ fn admission_policy(parsed: &Parsed, context: &Context, resolution: &mut Resolut
             constraint,
             format!(
                 "the message names ValidatingAdmissionPolicy `{policy}`{}",
-                binding.map(|binding| format!(" with binding `{binding}`")).unwrap_or_default()
+                binding
+                    .map(|binding| format!(" with binding `{binding}`"))
+                    .unwrap_or_default()
             ),
         );
     }
@@ -358,7 +384,11 @@ fn limit_range(parsed: &Parsed, context: &Context, resolution: &mut Resolution) 
                         constraint.source.name,
                         fact("bound"),
                         fact("resource"),
-                        if fact("bound") == "maxLimitRequestRatio" { "ratio" } else { "usage" },
+                        if fact("bound") == "maxLimitRequestRatio" {
+                            "ratio"
+                        } else {
+                            "usage"
+                        },
                         fact("type"),
                         fact("enforced")
                     ),
@@ -371,7 +401,9 @@ fn limit_range(parsed: &Parsed, context: &Context, resolution: &mut Resolution) 
             add(
                 resolution,
                 constraint,
-                format!("a candidate: LimitRange in namespace `{namespace}` (the message does not name it and no bound matched its values)"),
+                format!(
+                    "a candidate: LimitRange in namespace `{namespace}` (the message does not name it and no bound matched its values)"
+                ),
             );
         }
     }
@@ -431,10 +463,18 @@ fn network(parsed: &Parsed, context: &Context, resolution: &mut Resolution) -> b
         }
         return false;
     };
-    match verdict_for(context.snapshot, context.constraints, &source, &destination, namespace) {
+    match verdict_for(
+        context.snapshot,
+        context.constraints,
+        &source,
+        &destination,
+        namespace,
+    ) {
         Ok(result) => reach_verdict(&result, context, resolution),
         Err(error) => {
-            resolution.summary.push_str(&format!("; the reach engine could not decide: {error}"));
+            resolution
+                .summary
+                .push_str(&format!("; the reach engine could not decide: {error}"));
             candidates(parsed, context, resolution);
             false
         }
@@ -463,7 +503,10 @@ fn reach_verdict(result: &ReachResult, context: &Context, resolution: &mut Resol
             false
         }
         Verdict::Unknown => {
-            resolution.summary.push_str(&format!("; the reach engine cannot decide: {}", result.reason));
+            resolution.summary.push_str(&format!(
+                "; the reach engine cannot decide: {}",
+                result.reason
+            ));
             false
         }
     }
@@ -478,11 +521,24 @@ fn blocking(side: &SideVerdict, context: &Context, resolution: &mut Resolution) 
     let denying: Vec<_> = side
         .rules
         .iter()
-        .filter(|attribution| attribution.outcome == crate::engine::network::verdict::Outcome::Denies)
+        .filter(|attribution| {
+            attribution.outcome == crate::engine::network::verdict::Outcome::Denies
+        })
         .collect();
     for attribution in &denying {
-        if let Some(constraint) = context.constraints.iter().find(|constraint| constraint.id == attribution.constraint_id) {
-            add(resolution, constraint, format!("{} denies: {}", attribution.display, attribution.description));
+        if let Some(constraint) = context
+            .constraints
+            .iter()
+            .find(|constraint| constraint.id == attribution.constraint_id)
+        {
+            add(
+                resolution,
+                constraint,
+                format!(
+                    "{} denies: {}",
+                    attribution.display, attribution.description
+                ),
+            );
         }
     }
     if !denying.is_empty() {
@@ -499,7 +555,10 @@ fn blocking(side: &SideVerdict, context: &Context, resolution: &mut Resolution) 
             add(
                 resolution,
                 constraint,
-                format!("isolates the pod on {} and no rule allows this traffic: {}", side.direction, side.reason),
+                format!(
+                    "selects the pod for {} (default deny) and none of its rules allows this traffic",
+                    side.direction
+                ),
             );
         }
     }
@@ -520,12 +579,19 @@ fn candidates(parsed: &Parsed, context: &Context, resolution: &mut Resolution) {
     };
     for constraint in context.constraints.iter().filter(|constraint| {
         wanted(constraint)
-            && constraint.source.namespace.as_deref().is_none_or(|own| own == namespace)
+            && constraint
+                .source
+                .namespace
+                .as_deref()
+                .is_none_or(|own| own == namespace)
     }) {
         add(
             resolution,
             constraint,
-            format!("a candidate: {} {} in scope of namespace `{namespace}`", constraint.source.kind, constraint.effect),
+            format!(
+                "a candidate: {} {} in scope of namespace `{namespace}`",
+                constraint.source.kind, constraint.effect
+            ),
         );
     }
 }

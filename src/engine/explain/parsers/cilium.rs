@@ -27,7 +27,10 @@ pub fn parse(text: &str) -> Option<Parsed> {
         format!(
             "Cilium dropped traffic from `{source}` to `{destination}`{}{}: a policy isolates {} and none allows this flow",
             port.map(|port| format!(" port {port}")).unwrap_or_default(),
-            direction.as_deref().map(|direction| format!(" on {direction}")).unwrap_or_default(),
+            direction
+                .as_deref()
+                .map(|direction| format!(" on {direction}"))
+                .unwrap_or_default(),
             match direction.as_deref() {
                 Some("egress") => "the source",
                 Some("ingress") => "the destination",
@@ -42,7 +45,9 @@ pub fn parse(text: &str) -> Option<Parsed> {
     parsed.identify("direction", direction.as_deref());
     parsed.causes.push(Cause {
         name: Some("Policy denied".to_string()),
-        message: group(&found, "verdict").unwrap_or("drop (Policy denied)").to_string(),
+        message: group(&found, "verdict")
+            .unwrap_or("drop (Policy denied)")
+            .to_string(),
         ..Cause::default()
     });
     Some(parsed)

@@ -34,7 +34,10 @@ pub fn parse(text: &str) -> Option<Parsed> {
         .iter()
         .map(|found| Cause {
             name: group(found, "constraint").map(str::to_string),
-            message: group(found, "message").unwrap_or_default().trim().to_string(),
+            message: group(found, "message")
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
             ..Cause::default()
         })
         .collect();
@@ -46,7 +49,11 @@ pub fn parse(text: &str) -> Option<Parsed> {
     parsed.identify("constraint", Some(&names.join(", ")));
     parsed.summary = format!(
         "Gatekeeper {} by constraint{} {}",
-        if warning { "warned" } else { "denied the request" },
+        if warning {
+            "warned"
+        } else {
+            "denied the request"
+        },
         if names.len() == 1 { "" } else { "s" },
         names
             .iter()

@@ -36,18 +36,37 @@ pub fn parse(text: &str) -> Option<Parsed> {
         let reason = group(&found, "reason").unwrap_or_default().trim();
         let transport = group(&found, "transport").unwrap_or_default().trim();
         let lowered = format!("{reason} {transport}").to_ascii_lowercase();
-        let (class, advice) = if lowered.contains("tls") || lowered.contains("ssl") || lowered.contains("certificate") {
-            ("mtls", "the TLS handshake with the upstream failed: the mTLS settings of the two sides disagree (PeerAuthentication STRICT/DISABLE vs DestinationRule tls mode, or a side without a sidecar)")
-        } else if lowered.contains("connection termination") || lowered.contains("connection reset") {
-            ("terminated", "the upstream closed the connection: a plaintext client against STRICT mTLS, a protocol mismatch (port naming), or the app crashed")
+        let (class, advice) = if lowered.contains("tls")
+            || lowered.contains("ssl")
+            || lowered.contains("certificate")
+        {
+            (
+                "mtls",
+                "the TLS handshake with the upstream failed: the mTLS settings of the two sides disagree (PeerAuthentication STRICT/DISABLE vs DestinationRule tls mode, or a side without a sidecar)",
+            )
+        } else if lowered.contains("connection termination") || lowered.contains("connection reset")
+        {
+            (
+                "terminated",
+                "the upstream closed the connection: a plaintext client against STRICT mTLS, a protocol mismatch (port naming), or the app crashed",
+            )
         } else if lowered.contains("111") || lowered.contains("refused") {
-            ("refused", "nothing listens on the upstream port (connection refused)")
+            (
+                "refused",
+                "nothing listens on the upstream port (connection refused)",
+            )
         } else if lowered.contains("timeout") || lowered.contains("110") {
-            ("timeout", "the upstream did not answer: a NetworkPolicy may drop the traffic")
+            (
+                "timeout",
+                "the upstream did not answer: a NetworkPolicy may drop the traffic",
+            )
         } else {
             ("reset", "the upstream reset the connection")
         };
-        let mut parsed = Parsed::new(Family::Istio, format!("Envoy could not reach the upstream: {advice}"));
+        let mut parsed = Parsed::new(
+            Family::Istio,
+            format!("Envoy could not reach the upstream: {advice}"),
+        );
         parsed.identify("error", Some("upstream connect error"));
         parsed.identify("resetReason", Some(reason));
         parsed.identify("transportFailure", Some(transport));
@@ -57,7 +76,12 @@ pub fn parse(text: &str) -> Option<Parsed> {
         }
         parsed.causes.push(Cause {
             name: Some(class.to_string()),
-            message: [reason, transport].iter().filter(|part| !part.is_empty()).copied().collect::<Vec<_>>().join(": "),
+            message: [reason, transport]
+                .iter()
+                .filter(|part| !part.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(": "),
             ..Cause::default()
         });
         return Some(parsed);

@@ -20,8 +20,10 @@ static FLAT_RULE: Pattern = LazyLock::new(|| {
     Regex::new(r"(?P<policy>[A-Za-z0-9][\w.-]*):\s+(?P<rule>[A-Za-z0-9][\w.-]*): '(?P<message>(?:[^']|'')*)'").ok()
 });
 static WARNING: Pattern = LazyLock::new(|| {
-    Regex::new(r"policy (?P<policy>[A-Za-z0-9][\w.-]*)\.(?P<rule>[A-Za-z0-9][\w-]*): (?P<message>.+)")
-        .ok()
+    Regex::new(
+        r"policy (?P<policy>[A-Za-z0-9][\w.-]*)\.(?P<rule>[A-Za-z0-9][\w-]*): (?P<message>.+)",
+    )
+    .ok()
 });
 static KYVERNO_WEBHOOK: Pattern =
     LazyLock::new(|| Regex::new(r#"admission webhook "(?P<webhook>[^"]*kyverno[^"]*)""#).ok());
@@ -124,7 +126,9 @@ fn rules(block: &str) -> Vec<Cause> {
             cause(
                 group(found, "policy").unwrap_or_default(),
                 group(found, "rule").unwrap_or_default(),
-                &group(found, "message").unwrap_or_default().replace("''", "'"),
+                &group(found, "message")
+                    .unwrap_or_default()
+                    .replace("''", "'"),
             )
         })
         .collect()
@@ -163,7 +167,10 @@ fn json_pointer_to_field(pointer: &str) -> String {
 
 /// Removes the common indentation and blank lines around the block.
 fn dedent(block: &str) -> String {
-    let lines: Vec<&str> = block.lines().filter(|line| !line.trim().is_empty()).collect();
+    let lines: Vec<&str> = block
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
     let indent = lines
         .iter()
         .map(|line| line.len() - line.trim_start().len())

@@ -25,9 +25,14 @@ pub fn parse(text: &str) -> Option<Parsed> {
         let resource = group(&found, "resource").unwrap_or_default();
         let limit_type = group(&found, "type").unwrap_or_default();
         let enforced = group(&found, "enforced").unwrap_or_default();
-        let which = group(&found, "which").or(group(&found, "missing")).unwrap_or("limit");
+        let which = group(&found, "which")
+            .or(group(&found, "missing"))
+            .unwrap_or("limit");
         let mut facts = BTreeMap::new();
-        facts.insert("bound".to_string(), if bound == "minimum" { "min" } else { "max" }.to_string());
+        facts.insert(
+            "bound".to_string(),
+            if bound == "minimum" { "min" } else { "max" }.to_string(),
+        );
         facts.insert("resource".to_string(), resource.to_string());
         facts.insert("type".to_string(), limit_type.to_string());
         facts.insert("enforced".to_string(), enforced.to_string());
@@ -35,8 +40,12 @@ pub fn parse(text: &str) -> Option<Parsed> {
             facts.insert("actual".to_string(), actual.to_string());
         }
         let message = match group(&found, "actual") {
-            Some(actual) => format!("{bound} {resource} per {limit_type} is {enforced}, but the {which} is {actual}"),
-            None => format!("{bound} {resource} per {limit_type} is {enforced}, and no {which} is set"),
+            Some(actual) => format!(
+                "{bound} {resource} per {limit_type} is {enforced}, but the {which} is {actual}"
+            ),
+            None => {
+                format!("{bound} {resource} per {limit_type} is {enforced}, and no {which} is set")
+            }
         };
         causes.push(Cause {
             name: None,
@@ -59,7 +68,9 @@ pub fn parse(text: &str) -> Option<Parsed> {
             facts.insert("actual".to_string(), actual.to_string());
         }
         causes.push(Cause {
-            message: format!("the {resource} limit may be at most {enforced}× the request per {limit_type}"),
+            message: format!(
+                "the {resource} limit may be at most {enforced}× the request per {limit_type}"
+            ),
             fields: vec![field(limit_type, "limit", resource)],
             facts,
             ..Cause::default()
@@ -90,7 +101,11 @@ pub fn parse(text: &str) -> Option<Parsed> {
 }
 
 fn field(limit_type: &str, which: &str, resource: &str) -> String {
-    let kind = if which == "request" { "requests" } else { "limits" };
+    let kind = if which == "request" {
+        "requests"
+    } else {
+        "limits"
+    };
     match limit_type {
         "Container" => format!("spec.containers[*].resources.{kind}.{resource}"),
         "PersistentVolumeClaim" => format!("spec.resources.requests.{resource}"),

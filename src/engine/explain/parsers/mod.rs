@@ -49,7 +49,7 @@ pub fn group<'text>(captures: &Captures<'text>, name: &str) -> Option<&'text str
 /// Lines that open an error in a paste.
 static START: Pattern = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)error from server|^error:|^\s*error\b|^warning:|^\s*warning\s|admission webhook|is forbidden|denied|exceeded quota|failed quota|nodes are available|failed to pull image|back-off pulling image|errimagepull|imagepullbackoff|errimageneverpull|invalidimagename|dial tcp|connection refused|i/o timeout|no route to host|connection reset|upstream connect error|no healthy upstream|policy denied|violate[s]? podsecurity|validatingadmissionpolicy|cannot \S+ resource|failedscheduling|timed out|no such host|usage per|ratio per|context deadline exceeded|^\[[\w.-]+\] "#,
+        r#"(?i)error from server|^error:|^\s*error\b|^warning:|^\s*warning\s|admission webhook|is forbidden|denied|exceeded quota|failed quota|nodes are available|failed to pull image|back-off pulling image|errimagepull|imagepullbackoff|errimageneverpull|invalidimagename|dial tcp|connection refused|i/o timeout|no route to host|connection reset|upstream connect error|no healthy upstream|policy denied|violate[s]? podsecurity|validatingadmissionpolicy|cannot \S+ resource|failedscheduling|timed out|no such host|usage per|ratio per|context deadline exceeded|failed to connect|^\[[\w.-]+\] "#,
     )
     .ok()
 });
@@ -144,7 +144,10 @@ fn keywords(text: &str) -> Option<Parsed> {
         .copied()?;
     let mut parsed = Parsed::new(
         family,
-        format!("no known message format; the word `{word}` suggests the {} family", family.as_str()),
+        format!(
+            "no known message format; the word `{word}` suggests the {} family",
+            family.as_str()
+        ),
     );
     parsed.keywords_only = true;
     parsed.identify("keyword", Some(word));

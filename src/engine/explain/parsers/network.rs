@@ -13,26 +13,65 @@ use crate::engine::explain::{Cause, Family, Parsed};
 static DIAL: Pattern = LazyLock::new(|| {
     Regex::new(r"(?:dial|read|write) (?:tcp|udp)[46]? (?:[\d.]+:\d+->)?(?P<host>\[[0-9a-fA-F:]+\]|[\w.-]+):(?P<port>\d+)").ok()
 });
-static LOOKUP: Pattern =
-    LazyLock::new(|| Regex::new(r"lookup (?P<host>[\w.-]+)(?: on [\w.:\[\]]+)?: no such host").ok());
+static LOOKUP: Pattern = LazyLock::new(|| {
+    Regex::new(r"lookup (?P<host>[\w.-]+)(?: on [\w.:\[\]]+)?: no such host").ok()
+});
 static CURL: Pattern = LazyLock::new(|| {
     Regex::new(r"(?i)(?:Failed to connect to|Connection timed out after \d+ milliseconds|connect to) (?P<host>[\w.-]+)? ?port (?P<port>\d+)").ok()
 });
-static URL: Pattern =
-    LazyLock::new(|| Regex::new(r#"(?:https?|grpc|tcp)://(?P<host>[\w.-]+)(?::(?P<port>\d+))?"#).ok());
+static URL: Pattern = LazyLock::new(|| {
+    Regex::new(r#"(?:https?|grpc|tcp)://(?P<host>[\w.-]+)(?::(?P<port>\d+))?"#).ok()
+});
 
 /// (error class, matched text, what it usually means)
 fn classify(text: &str) -> Option<(&'static str, &'static str)> {
     let lowered = text.to_ascii_lowercase();
-    let classes: [(&str, &str, &str); 8] = [
-        ("no such host", "dns", "the name does not resolve: check the Service name and namespace, or DNS egress"),
-        ("connection refused", "refused", "the destination answered but nothing listens on that port (a NetworkPolicy drops, it does not refuse): check the Service targetPort and the pod"),
-        ("i/o timeout", "timeout", "no answer: packets are dropped on the way, typically by a NetworkPolicy on either side"),
-        ("timed out", "timeout", "no answer: packets are dropped on the way, typically by a NetworkPolicy on either side"),
-        ("context deadline exceeded", "timeout", "no answer in time: dropped traffic (NetworkPolicy) or a slow destination"),
-        ("no route to host", "noRoute", "no route: the destination is gone, or a CNI rejects the traffic by policy"),
-        ("connection reset", "reset", "the connection was reset: mTLS/protocol mismatch, a proxy, or the app closed it"),
-        ("network is unreachable", "unreachable", "the network is unreachable from the source"),
+    let classes: [(&str, &str, &str); 9] = [
+        (
+            "no such host",
+            "dns",
+            "the name does not resolve: check the Service name and namespace, or DNS egress",
+        ),
+        (
+            "connection refused",
+            "refused",
+            "the destination answered but nothing listens on that port (a NetworkPolicy drops, it does not refuse): check the Service targetPort and the pod",
+        ),
+        (
+            "i/o timeout",
+            "timeout",
+            "no answer: packets are dropped on the way, typically by a NetworkPolicy on either side",
+        ),
+        (
+            "timed out",
+            "timeout",
+            "no answer: packets are dropped on the way, typically by a NetworkPolicy on either side",
+        ),
+        (
+            "timeout was reached",
+            "timeout",
+            "no answer: packets are dropped on the way, typically by a NetworkPolicy on either side",
+        ),
+        (
+            "context deadline exceeded",
+            "timeout",
+            "no answer in time: dropped traffic (NetworkPolicy) or a slow destination",
+        ),
+        (
+            "no route to host",
+            "noRoute",
+            "no route: the destination is gone, or a CNI rejects the traffic by policy",
+        ),
+        (
+            "connection reset",
+            "reset",
+            "the connection was reset: mTLS/protocol mismatch, a proxy, or the app closed it",
+        ),
+        (
+            "network is unreachable",
+            "unreachable",
+            "the network is unreachable from the source",
+        ),
     ];
     classes
         .iter()
@@ -59,7 +98,10 @@ pub fn parse(text: &str) -> Option<Parsed> {
         (Some(host), None) => format!("`{host}`"),
         _ => "the destination".to_string(),
     };
-    let mut parsed = Parsed::new(Family::Network, format!("connecting to {destination} failed ({class}): {meaning}"));
+    let mut parsed = Parsed::new(
+        Family::Network,
+        format!("connecting to {destination} failed ({class}): {meaning}"),
+    );
     let is_address = host.is_some_and(|host| host.parse::<std::net::IpAddr>().is_ok());
     parsed.identify(if is_address { "ip" } else { "host" }, host);
     parsed.identify("port", port);

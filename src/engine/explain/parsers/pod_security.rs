@@ -114,7 +114,9 @@ fn fields(check: &str, explanation: &str) -> Vec<String> {
                     paths.push(format!("spec.securityContext.{setting}"));
                 }
                 for container in &names {
-                    paths.push(format!("spec.containers[{container}].securityContext.{setting}"));
+                    paths.push(format!(
+                        "spec.containers[{container}].securityContext.{setting}"
+                    ));
                 }
             }
             paths.dedup();

@@ -44,7 +44,9 @@ pub fn parse(text: &str) -> Option<Parsed> {
         });
         return Some(parsed);
     }
-    let found = text.lines().find_map(|line| captures(&MUST_SPECIFY, line.trim_end()))?;
+    let found = text
+        .lines()
+        .find_map(|line| captures(&MUST_SPECIFY, line.trim_end()))?;
     let quota = group(&found, "quota").unwrap_or_default();
     let resources = group(&found, "resources").unwrap_or_default().trim();
     let containers = group(&found, "containers");

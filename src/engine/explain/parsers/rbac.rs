@@ -22,7 +22,11 @@ pub fn parse(text: &str) -> Option<Parsed> {
             let api_group = group(&found, "group").unwrap_or_default();
             format!(
                 "`{resource}`{}",
-                if api_group.is_empty() { String::new() } else { format!(" in API group `{api_group}`") }
+                if api_group.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in API group `{api_group}`")
+                }
             )
         }
         (None, Some(path)) => format!("path `{path}`"),

@@ -17,7 +17,8 @@ static AVAILABLE: Pattern = LazyLock::new(|| {
 static UNBOUND: Pattern = LazyLock::new(|| {
     Regex::new(r"pod has unbound immediate PersistentVolumeClaims|persistentvolumeclaim \x22(?P<claim>[^\x22]+)\x22 not found").ok()
 });
-static TAINT: Pattern = LazyLock::new(|| Regex::new(r"\{(?P<key>[^:}]+):\s*(?P<value>[^}]*)\}").ok());
+static TAINT: Pattern =
+    LazyLock::new(|| Regex::new(r"\{(?P<key>[^:}]+):\s*(?P<value>[^}]*)\}").ok());
 
 /// A scheduler reason → its category.
 fn category(reason: &str) -> &'static str {
@@ -61,7 +62,9 @@ fn advice(category: &str) -> &'static str {
 }
 
 pub fn parse(text: &str) -> Option<Parsed> {
-    let line = text.lines().find(|line| line.contains("nodes are available"));
+    let line = text
+        .lines()
+        .find(|line| line.contains("nodes are available"));
     let Some(found) = line.and_then(|line| captures(&AVAILABLE, line)) else {
         let unbound = captures(&UNBOUND, text)?;
         let mut parsed = Parsed::new(
@@ -76,7 +79,9 @@ pub fn parse(text: &str) -> Option<Parsed> {
     let mut parsed = Parsed::new(Family::Scheduling, String::new());
     parsed.identify("nodes", Some(total));
     parsed.identify("availableNodes", group(&found, "available"));
-    let reasons = group(&found, "reasons").unwrap_or_default().trim_end_matches('.');
+    let reasons = group(&found, "reasons")
+        .unwrap_or_default()
+        .trim_end_matches('.');
     for item in split_top_level(reasons, ", ") {
         let (count, reason) = match item.split_once(' ') {
             Some((count, reason)) if count.chars().all(|character| character.is_ascii_digit()) => {
@@ -93,7 +98,14 @@ pub fn parse(text: &str) -> Option<Parsed> {
         if let Some(taint) = captures(&TAINT, &reason) {
             let key = group(&taint, "key").unwrap_or_default().trim();
             let value = group(&taint, "value").unwrap_or_default().trim();
-            facts.insert("taint".to_string(), if value.is_empty() { key.to_string() } else { format!("{key}={value}") });
+            facts.insert(
+                "taint".to_string(),
+                if value.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{key}={value}")
+                },
+            );
         }
         parsed.causes.push(Cause {
             name: Some(category.to_string()),

@@ -35,7 +35,10 @@ pub fn parse(text: &str) -> Option<Parsed> {
     );
     parsed.identify("policy", Some(policy));
     parsed.identify("binding", binding);
-    parsed.identify("action", Some(if action == "warned" { "Warn" } else { "Deny" }));
+    parsed.identify(
+        "action",
+        Some(if action == "warned" { "Warn" } else { "Deny" }),
+    );
     parsed.causes.push(Cause {
         name: Some(policy.to_string()),
         rule: binding.map(str::to_string),

@@ -22,13 +22,21 @@ pub fn parse(text: &str) -> Option<Parsed> {
         let message = if group(&found, "silent").is_some() {
             String::new()
         } else {
-            denial_body(text).unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
+            denial_body(text)
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
         };
         let mut parsed = Parsed::new(
             Family::Webhook,
             format!(
                 "the validating webhook `{webhook}` denied the request{}",
-                if message.is_empty() { " without explanation".to_string() } else { format!(": {message}") }
+                if message.is_empty() {
+                    " without explanation".to_string()
+                } else {
+                    format!(": {message}")
+                }
             ),
         );
         parsed.identify("webhook", Some(webhook));
