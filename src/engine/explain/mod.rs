@@ -284,3 +284,47 @@ pub fn crosses_namespaces(text: &str) -> bool {
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paste_is_cut_into_error_units_and_noise_is_dropped() {
+        let paste = "deployment.apps/web created\n\
+            Error from server (Forbidden): pods \"a\" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1\n\
+            service/web unchanged\n\
+            Warning: would violate PodSecurity \"restricted:latest\": runAsNonRoot != true (pod or container \"a\" must set securityContext.runAsNonRoot=true)\n";
+        let units = split_units(paste);
+        assert_eq!(units.len(), 2);
+        assert!(units[0].starts_with("Error from server"));
+        assert!(units[1].starts_with("Warning: would violate"));
+    }
+
+    #[test]
+    fn kyverno_block_stays_one_unit_across_blank_lines() {
+        let paste = "Error from server: admission webhook \"validate.kyverno.svc-fail\" denied the request: \n\
+            \n\
+            resource Pod/ns/p was blocked due to the following policies \n\
+            \n\
+            policy-a:\n  rule-a: 'message a'\npolicy-b:\n  rule-b: 'message\n    continued'\n\
+            pod/other created\n";
+        let units = split_units(paste);
+        assert_eq!(units.len(), 1, "{units:?}");
+        assert!(units[0].contains("policy-b:"));
+        assert!(units[0].contains("continued"));
+        assert!(!units[0].contains("pod/other"));
+    }
+
+    #[test]
+    fn gatekeeper_violation_lines_continue_the_denial() {
+        let paste =
+            "admission webhook \"validation.gatekeeper.sh\" denied the request: [a] one\n[b] two\n";
+        assert_eq!(split_units(paste).len(), 1);
+    }
+
+    #[test]
+    fn text_without_errors_has_no_units() {
+        assert!(split_units("deployment.apps/web created\nservice/web unchanged\n").is_empty());
+    }
+}
