@@ -474,3 +474,46 @@ fn gaps_are_reported_in_the_document() {
     assert_eq!(document["gaps"][0]["kind"], "ClusterPolicy");
     assert_eq!(document["errors"][0]["confidence"], "medium");
 }
+
+#[test]
+fn summary_detail_applies_to_the_binary_output() {
+    let text = stdout_with_code(
+        &[
+            "explain",
+            "--from",
+            CLUSTER,
+            "-n",
+            "team-b",
+            "--workload",
+            "pod/batch-worker-1",
+            "--detail",
+            "summary",
+            "-o",
+            "json",
+            "dial tcp 10.244.2.7:5432: i/o timeout",
+        ],
+        0,
+    );
+    assert!(!text.contains("default-deny-ingress"), "{text}");
+    assert!(text.contains("NetworkPolicy/team-a/<hidden>"), "{text}");
+    assert!(
+        text.contains("NetworkPolicy/team-b/default-deny-all#egress"),
+        "{text}"
+    );
+}
+
+#[test]
+fn table_output_names_what_could_not_be_read() {
+    let text = stdout_with_code(
+        &[
+            "explain",
+            "--from",
+            GAPS,
+            "-n",
+            "team-a",
+            "admission webhook \"validate.kyverno.svc-fail\" denied the request: resource Pod/team-a/x was blocked due to the following policies   require-requests-limits:   validate-resources: 'validation error: required'",
+        ],
+        0,
+    );
+    snapshot!("explain_unreadable_table", text);
+}

@@ -63,9 +63,14 @@ pub fn resolve(
     if exact {
         resolution.confidence = Confidence::High;
     } else if !resolution.unreadable.is_empty() {
+        let short: Vec<&str> = resolution
+            .unreadable
+            .iter()
+            .map(|gap| gap.split(" (").next().unwrap_or(gap))
+            .collect();
         resolution.summary.push_str(&format!(
             " (explained from the message alone: {})",
-            resolution.unreadable.join("; ")
+            short.join("; ")
         ));
     }
     resolution
@@ -441,7 +446,11 @@ fn network(parsed: &Parsed, context: &Context, resolution: &mut Resolution) -> b
     };
     let source = match parsed.family {
         Family::Cilium => parsed.identifier("source").map(as_peer),
-        _ => context.request.workload.clone(),
+        _ => context
+            .request
+            .workload
+            .clone()
+            .or_else(|| parsed.identifier("pod").map(str::to_string)),
     };
     let destination_host = match parsed.family {
         Family::Cilium => parsed.identifier("destination").map(as_peer),
@@ -456,7 +465,10 @@ fn network(parsed: &Parsed, context: &Context, resolution: &mut Resolution) -> b
     });
     let (Some(source), Some(destination)) = (source, destination) else {
         candidates(parsed, context, resolution);
-        if parsed.family != Family::Cilium && context.request.workload.is_none() {
+        if parsed.family != Family::Cilium
+            && context.request.workload.is_none()
+            && parsed.identifier("pod").is_none()
+        {
             resolution
                 .summary
                 .push_str("; give --workload KIND/NAME (the client) to name the blocking policy");

@@ -19,6 +19,13 @@ static LOOKUP: Pattern = LazyLock::new(|| {
 static CURL: Pattern = LazyLock::new(|| {
     Regex::new(r"(?i)(?:Failed to connect to|Connection timed out after \d+ milliseconds|connect to) (?P<host>[\w.-]+)? ?port (?P<port>\d+)").ok()
 });
+/// A pod named in the text (`pod/web-1`, `team-a/pod/web-1`): the client, when no --workload.
+static POD: Pattern = LazyLock::new(|| {
+    Regex::new(
+        r"(?:^|[\s(])(?:(?P<namespace>[a-z0-9][a-z0-9-]*)/)?pods?/(?P<name>[a-z0-9][a-z0-9.-]*)",
+    )
+    .ok()
+});
 static URL: Pattern = LazyLock::new(|| {
     Regex::new(r#"(?:https?|grpc|tcp)://(?P<host>[\w.-]+)(?::(?P<port>\d+))?"#).ok()
 });
@@ -106,6 +113,14 @@ pub fn parse(text: &str) -> Option<Parsed> {
     parsed.identify(if is_address { "ip" } else { "host" }, host);
     parsed.identify("port", port);
     parsed.identify("error", Some(class));
+    if let Some(pod) = captures(&POD, text) {
+        let name = group(&pod, "name").unwrap_or_default();
+        let client = match group(&pod, "namespace") {
+            Some(namespace) => format!("{namespace}/pod/{name}"),
+            None => format!("pod/{name}"),
+        };
+        parsed.identify("pod", Some(&client));
+    }
     parsed.causes.push(Cause {
         name: Some(class.to_string()),
         message: meaning.to_string(),
