@@ -240,6 +240,15 @@ pub fn split_units(text: &str) -> Vec<String> {
             }
             continue;
         }
+        // A `kubectl describe` event of type Normal is never an error and ends the one before.
+        if line.trim_start().starts_with("Normal ")
+            && line.contains("  ")
+            && !parsers::starts_error(line)
+        {
+            open = false;
+            in_policy_block = false;
+            continue;
+        }
         let kyverno_header = parsers::kyverno::is_header(line);
         let starts = parsers::starts_error(line);
         let indented = line.starts_with(char::is_whitespace);
@@ -249,6 +258,7 @@ pub fn split_units(text: &str) -> Vec<String> {
                 || indented && !starts
                 || units.last().is_some_and(|unit| {
                     unit.ends_with(':')
+                        || indented && unit.ends_with(',')
                         || line.starts_with('[') && unit.contains("denied the request")
                 }));
         if continuation && !(in_policy_block && starts && !indented) {
@@ -321,6 +331,15 @@ mod tests {
         let paste =
             "admission webhook \"validation.gatekeeper.sh\" denied the request: [a] one\n[b] two\n";
         assert_eq!(split_units(paste).len(), 1);
+    }
+
+    #[test]
+    fn describe_events_are_one_unit_each_and_wrapped_lines_join_them() {
+        let events = "  Warning  FailedScheduling  12s   default-scheduler  0/3 nodes are available:\n           1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: },\n           2 Insufficient cpu. preemption: 0/3 nodes are available.\n  Normal   Scheduled  1m  default-scheduler  Successfully assigned a/b to node-1\n  Warning  Failed  58s  kubelet  Error: ErrImagePull\n";
+        let units = split_units(events);
+        assert_eq!(units.len(), 2, "{units:?}");
+        assert!(units[0].contains("Insufficient cpu"));
+        assert!(!units[0].contains("Successfully assigned"));
     }
 
     #[test]

@@ -62,10 +62,9 @@ fn advice(category: &str) -> &'static str {
 }
 
 pub fn parse(text: &str) -> Option<Parsed> {
-    let line = text
-        .lines()
-        .find(|line| line.contains("nodes are available"));
-    let Some(found) = line.and_then(|line| captures(&AVAILABLE, line)) else {
+    // `kubectl describe` wraps long event messages: read them as one line of words.
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let Some(found) = captures(&AVAILABLE, &joined) else {
         let unbound = captures(&UNBOUND, text)?;
         let mut parsed = Parsed::new(
             Family::Scheduling,
