@@ -22,6 +22,9 @@ _kubectl__potoo() {
             kubectl__potoo,completion)
                 cmd="kubectl__potoo__subcmd__completion"
                 ;;
+            kubectl__potoo,explain)
+                cmd="kubectl__potoo__subcmd__explain"
+                ;;
             kubectl__potoo,help)
                 cmd="kubectl__potoo__subcmd__help"
                 ;;
@@ -48,6 +51,9 @@ _kubectl__potoo() {
                 ;;
             kubectl__potoo__subcmd__help,completion)
                 cmd="kubectl__potoo__subcmd__help__subcmd__completion"
+                ;;
+            kubectl__potoo__subcmd__help,explain)
+                cmd="kubectl__potoo__subcmd__help__subcmd__explain"
                 ;;
             kubectl__potoo__subcmd__help,help)
                 cmd="kubectl__potoo__subcmd__help__subcmd__help"
@@ -77,7 +83,7 @@ _kubectl__potoo() {
 
     case "${cmd}" in
         kubectl__potoo)
-            opts="-n -A -o -v -h -V --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version query status check reach remediate test snapshot completion help"
+            opts="-n -A -o -v -h -V --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version query status explain check reach remediate test snapshot completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -262,8 +268,78 @@ _kubectl__potoo() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__potoo__subcmd__explain)
+            opts="-f -n -A -o -v -h -V --file --workload --kubeconfig --context --namespace --all-namespaces --as --as-group --request-timeout --output --no-color --from --detail --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml connlist junit sarif markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --detail)
+                    COMPREPLY=($(compgen -W "full detailed summary" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__potoo__subcmd__help)
-            opts="query status check reach remediate test snapshot completion help"
+            opts="query status explain check reach remediate test snapshot completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,6 +367,20 @@ _kubectl__potoo() {
             return 0
             ;;
         kubectl__subcmd__potoo__subcmd__help__subcmd__completion)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__potoo__subcmd__help__subcmd__explain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -49,6 +49,7 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s h -l help -
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "query" -d 'Which constraints affect this namespace or workload, and why each one matches'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "status" -d 'Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "explain" -d 'Which constraint caused this error: paste an error (or a whole apply/describe output)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "check" -d 'Would these manifests be admitted; what blocks or warns, by which rule, at which field'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "reach" -d 'Is this traffic allowed; which policy and rule decides each side'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_needs_command" -f -a "remediate" -d 'What to do about one constraint: steps, commands, patches, whom to ask'
@@ -106,6 +107,31 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -l n
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s V -l version -d 'Print version'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -s f -l file -d 'Read the error text from a file (a saved `kubectl apply` or `kubectl describe` output)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l workload -d 'The workload that saw a network error (the client): KIND/NAME or NAMESPACE/KIND/NAME' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l as -d 'User to impersonate' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l request-timeout -d 'How long to wait for each server request: `30s`, `1m`, or seconds; 0 waits forever' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+connlist\t'np-guard netpol-analyzer\'s `src => dst : conns` lines (reach only)'
+junit\t'JUnit XML for CI (check, test)'
+sarif\t'SARIF 2.1.0 for code scanning (check)'
+markdown\t'A pull-request comment (check)'"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l from -d 'Read cluster state from files instead of the cluster: a file, a directory, or `-` (repeatable)' -r -F
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l detail -d 'How much to show: `full`, `detailed` (no rule bodies or other namespaces\' selectors), `summary` (also no names, ports or CIDRs from other namespaces)' -r -f -a "full\t''
+detailed\t''
+summary\t''"
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -s A -l all-namespaces -d 'Every namespace'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -s V -l version -d 'Print version'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -s f -l filename -d 'Manifests to check: files, directories (recursive) or `-` for stdin (repeatable)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand check" -l fail-on -d 'Exit 1 when any object\'s verdict is at or above this (blocked > unknown > warning): `blocked` (default), `unknown` (also what potoo could not evaluate), `warning` (also warnings)' -r -f -a "blocked\t'Something would be blocked (the default)'
 warning\t'Something would be blocked, could not be evaluated, or would be admitted with warnings'
@@ -251,12 +277,13 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" 
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s v -l verbose -d 'More logging on stderr (-v: adapter diagnostics, -vv: requests)'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach remediate test snapshot completion help" -f -a "query" -d 'Which constraints affect this namespace or workload, and why each one matches'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach remediate test snapshot completion help" -f -a "status" -d 'Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach remediate test snapshot completion help" -f -a "check" -d 'Would these manifests be admitted; what blocks or warns, by which rule, at which field'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach remediate test snapshot completion help" -f -a "reach" -d 'Is this traffic allowed; which policy and rule decides each side'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach remediate test snapshot completion help" -f -a "remediate" -d 'What to do about one constraint: steps, commands, patches, whom to ask'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach remediate test snapshot completion help" -f -a "test" -d 'Run policy test suites: Kyverno `kyverno-test.yaml` files under PATH'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach remediate test snapshot completion help" -f -a "snapshot" -d 'Write the cluster state potoo reads (objects and gaps) as one document, for --from'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach remediate test snapshot completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status check reach remediate test snapshot completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status explain check reach remediate test snapshot completion help" -f -a "query" -d 'Which constraints affect this namespace or workload, and why each one matches'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status explain check reach remediate test snapshot completion help" -f -a "status" -d 'Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status explain check reach remediate test snapshot completion help" -f -a "explain" -d 'Which constraint caused this error: paste an error (or a whole apply/describe output)'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status explain check reach remediate test snapshot completion help" -f -a "check" -d 'Would these manifests be admitted; what blocks or warns, by which rule, at which field'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status explain check reach remediate test snapshot completion help" -f -a "reach" -d 'Is this traffic allowed; which policy and rule decides each side'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status explain check reach remediate test snapshot completion help" -f -a "remediate" -d 'What to do about one constraint: steps, commands, patches, whom to ask'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status explain check reach remediate test snapshot completion help" -f -a "test" -d 'Run policy test suites: Kyverno `kyverno-test.yaml` files under PATH'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status explain check reach remediate test snapshot completion help" -f -a "snapshot" -d 'Write the cluster state potoo reads (objects and gaps) as one document, for --from'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status explain check reach remediate test snapshot completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand help; and not __fish_seen_subcommand_from query status explain check reach remediate test snapshot completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

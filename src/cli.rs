@@ -118,6 +118,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Which policy engines and kinds exist, counts by type/severity/namespace, what is unreadable
     Status,
+    /// Which constraint caused this error: paste an error (or a whole apply/describe output)
+    Explain(ExplainArgs),
     /// Would these manifests be admitted; what blocks or warns, by which rule, at which field
     Check(CheckArgs),
     /// Is this traffic allowed; which policy and rule decides each side
@@ -194,6 +196,25 @@ pub struct CheckArgs {
     /// permission) and report its answer beside potoo's; never with --from
     #[arg(long)]
     pub server_dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The error text (quote it), or `-` to read it from stdin
+    #[arg(
+        value_name = "ERROR_TEXT",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub text: Vec<String>,
+
+    /// Read the error text from a file (a saved `kubectl apply` or `kubectl describe` output)
+    #[arg(short = 'f', long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// The workload that saw a network error (the client): KIND/NAME or NAMESPACE/KIND/NAME
+    #[arg(long, value_name = "KIND/NAME")]
+    pub workload: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

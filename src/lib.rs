@@ -41,6 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     let output = match &cli.command {
         Command::Query(args) => cmd::query::run(&cli.global, args).await?,
         Command::Status => cmd::status::run(&cli.global).await?,
+        Command::Explain(args) => cmd::explain::run(&cli.global, args).await?,
         Command::Check(args) => cmd::check::run(&cli.global, args).await?,
         Command::Reach(args) => cmd::reach::run(&cli.global, args).await?,
         Command::Remediate(args) => cmd::remediate::run(&cli.global, args).await?,

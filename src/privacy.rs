@@ -610,6 +610,49 @@ fn remove_keys(value: &mut Value, keys: &[&str]) {
     }
 }
 
+/// Redacts an explanation in place for `level`: constraints of other namespaces lose their reasons
+/// from `detailed` on (they may quote selectors, ports and CIDRs) and their names at `summary`,
+/// where a summary that relied on them is replaced too.
+pub fn redact_explanation(
+    explanation: &mut crate::engine::explain::Explanation,
+    level: DetailLevel,
+    own_namespace: &str,
+) {
+    if level == DetailLevel::Full {
+        return;
+    }
+    for error in &mut explanation.errors {
+        let mut hid_any = false;
+        for constraint in &mut error.constraints {
+            let Some(namespace) = constraint
+                .namespace
+                .clone()
+                .filter(|namespace| namespace != own_namespace)
+            else {
+                continue;
+            };
+            hid_any = true;
+            constraint.why =
+                format!("defined in namespace `{namespace}` (details hidden: another namespace)");
+            if level == DetailLevel::Summary {
+                let kind = constraint
+                    .id
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                constraint.id = format!("{kind}/{namespace}/<hidden>");
+            }
+        }
+        if hid_any && level == DetailLevel::Summary {
+            error.summary = format!(
+                "{} error: a constraint in another namespace is involved (details hidden)",
+                error.family.as_str()
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod completion;
+pub mod explain;
 pub mod query;
 pub mod reach;
 pub mod remediate;

@@ -1,6 +1,7 @@
 //! Engines compute answers from a Snapshot and its constraints; they do no I/O.
 
 pub mod admission;
+pub mod explain;
 pub mod network;
 pub mod query;
 pub mod status;

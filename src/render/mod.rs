@@ -5,6 +5,7 @@ pub mod check_junit;
 pub mod check_markdown;
 pub mod check_sarif;
 pub mod connlist;
+pub mod explain;
 pub mod json;
 pub mod reach;
 pub mod remediation;

@@ -678,6 +678,28 @@ $(show "dry-run-$case_name")"; fi
       | startswith("server-side dry run needs `create` permission on `pods` in namespace `team-a`: "))'
 fi
 
+# explain: each recorded rejection message, pasted into `explain` live as admin (-n the case's
+# namespace), must resolve with confidence high to the constraint in expect/explain-ground-truth
+# (the Namespace's PodSecurity label, the VAP binding, the LimitRange, the ResourceQuota).
+if [[ $harness_only -eq 0 && $record -eq 0 ]]; then
+  explain_expect="$here/expect/explain-ground-truth"
+  for recorded in "$gt_dir"/*.json; do
+    [[ -e "$recorded" ]] || continue
+    [[ "$(jq -r .allowed "$recorded")" == false ]] || continue
+    case_name="$(basename "$recorded" .json)"
+    want="$(awk -v name="$case_name" '$1 == name {print $2}' "$explain_expect")"
+    if [[ -z "$want" ]]; then
+      fail "explain resolves the apiserver's message: $case_name" "no line for it in $explain_expect"
+      continue
+    fi
+    potoo "explain-$case_name" explain --kubeconfig "$KC_ADMIN" -n "$(jq -r .namespace "$recorded")" -o json \
+      "$(jq -r .message "$recorded")"
+    expect_rc "explain exits 0: $case_name" "explain-$case_name" 0
+    expect_jq "explain resolves the apiserver's message: $case_name -> $want" "explain-$case_name" \
+      "(.errors | length) == 1 and .errors[0].confidence == \"high\" and ([.errors[0].constraints[].id] | index(\"$want\") != null)"
+  done
+fi
+
 # every recorded case still has its manifest
 for recorded in "$gt_dir"/*.json; do
   [[ -e "$recorded" ]] || continue
