@@ -102,7 +102,9 @@ fn gatekeeper_library_corpus() {
         }
         if let Some(error) = &suite.error {
             println!("suite error: {}: {error}", suite.file);
-            *classes.entry("fail: suite could not run".to_string()).or_default() += 1;
+            *classes
+                .entry("fail: suite could not run".to_string())
+                .or_default() += 1;
             total += 1;
         }
         for case in &suite.cases {

@@ -204,7 +204,7 @@ fn setup(loader: &Loader<'_>, test: &Value) -> Result<TestSetup, TestFailure> {
         });
     }
     let program = match compiled.program {
-        TemplateProgram::Rego(program) => program,
+        TemplateProgram::Rego(program) => *program,
         TemplateProgram::Cel => {
             return Err(TestFailure {
                 outcome: CaseOutcome::Unknown,
@@ -256,17 +256,20 @@ fn run_test(loader: &Loader<'_>, test: &Value) -> Vec<CaseResult> {
     let setup = match setup(loader, test) {
         Ok(setup) => setup,
         Err(failure) => {
-            let names: Vec<String> = if cases.is_empty() {
-                vec!["(test)".to_string()]
+            let names: Vec<(String, String)> = if cases.is_empty() {
+                vec![("(test)".to_string(), String::new())]
             } else {
-                cases.iter().map(|case| text(case, "name")).collect()
+                cases
+                    .iter()
+                    .map(|case| (text(case, "name"), text(case, "object")))
+                    .collect()
             };
             return names
                 .into_iter()
-                .map(|name| CaseResult {
+                .map(|(name, object)| CaseResult {
                     policy: test_name.clone(),
                     rule: name,
-                    resource: String::new(),
+                    resource: object,
                     expected: String::new(),
                     actual: failure.outcome.as_str().to_string(),
                     outcome: failure.outcome,
@@ -543,7 +546,10 @@ fn run_case(loader: &Loader<'_>, setup: &TestSetup, test_name: &str, case: &Valu
             result.reason = reason;
         }
         Ok(violations) => {
-            result.actual = format!("{} violations", violations.len());
+            result.actual = match violations.len() {
+                1 => "1 violation".to_string(),
+                count => format!("{count} violations"),
+            };
             let failures: Vec<String> = assertions
                 .iter()
                 .filter_map(|assertion| assertion.check(&violations).err())

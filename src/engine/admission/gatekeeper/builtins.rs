@@ -88,13 +88,15 @@ fn regex_match(arguments: Vec<Value>) -> anyhow::Result<Value> {
 /// `any(collection)`: whether some element is `true`.
 fn any(arguments: Vec<Value>) -> anyhow::Result<Value> {
     let items = elements(&argument(&arguments, 0, "any")?, "any")?;
-    Ok(Value::from(items.iter().any(|item| *item == Value::Bool(true))))
+    Ok(Value::from(items.contains(&Value::Bool(true))))
 }
 
 /// `all(collection)`: whether every element is `true` (an empty collection: `true`).
 fn all(arguments: Vec<Value>) -> anyhow::Result<Value> {
     let items = elements(&argument(&arguments, 0, "all")?, "all")?;
-    Ok(Value::from(items.iter().all(|item| *item == Value::Bool(true))))
+    Ok(Value::from(
+        items.iter().all(|item| *item == Value::Bool(true)),
+    ))
 }
 
 /// `set_diff(a, b)`: the elements of set `a` that are not in set `b`.
@@ -199,7 +201,9 @@ as_array = cast_array({"x"})
         let rego = r#"package shims
 answer = external_data({"provider": "p", "keys": ["k"]})
 "#;
-        let error = evaluate(rego, "answer").err().map(|error| format!("{error:#}"));
+        let error = evaluate(rego, "answer")
+            .err()
+            .map(|error| format!("{error:#}"));
         assert!(
             error
                 .as_deref()

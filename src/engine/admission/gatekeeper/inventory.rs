@@ -129,7 +129,10 @@ fn synced_kinds(snapshot: &Snapshot) -> Option<BTreeSet<(String, String)>> {
     let mut found = false;
     let mut add = |entries: Option<&Value>| {
         for entry in entries.and_then(Value::as_array).into_iter().flatten() {
-            let group = entry.get("group").and_then(Value::as_str).unwrap_or_default();
+            let group = entry
+                .get("group")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if let Some(kind) = entry.get("kind").and_then(Value::as_str) {
                 kinds.insert((group.to_string(), kind.to_string()));
             }
@@ -154,8 +157,10 @@ mod tests {
     #[test]
     fn objects_are_keyed_by_namespace_group_version_kind_and_name() -> Result<(), String> {
         let mut inventory = Inventory::new();
-        inventory.add(&json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-            "metadata": {"name": "web", "namespace": "shop"}}))?;
+        inventory.add(
+            &json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "web", "namespace": "shop"}}),
+        )?;
         inventory.add(&json!({"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": "shop", "labels": {"team": "a"}}}))?;
         let value = inventory.to_value();
@@ -164,7 +169,9 @@ mod tests {
             "web"
         );
         assert_eq!(
-            inventory.namespace("shop").map(|namespace| namespace["metadata"]["labels"]["team"].clone()),
+            inventory
+                .namespace("shop")
+                .map(|namespace| namespace["metadata"]["labels"]["team"].clone()),
             Some(json!("a"))
         );
         assert!(inventory.add(&json!({"kind": "Pod"})).is_err());

@@ -186,7 +186,10 @@ impl ConstraintMatch {
         let kind = text(object, "/kind");
         self.kinds.iter().any(|entry| {
             let kind_matches = entry.kinds.is_empty()
-                || entry.kinds.iter().any(|candidate| candidate == "*" || candidate == kind);
+                || entry
+                    .kinds
+                    .iter()
+                    .any(|candidate| candidate == "*" || candidate == kind);
             let group_matches = entry.api_groups.is_empty()
                 || entry
                     .api_groups
@@ -267,26 +270,44 @@ mod tests {
 
     #[test]
     fn cluster_scoped_objects_ignore_namespace_lists() -> Result<(), String> {
-        let constraint = json!({"spec": {"match": {"namespaces": ["shop"], "excludedNamespaces": ["kube-*"]}}});
+        let constraint =
+            json!({"spec": {"match": {"namespaces": ["shop"], "excludedNamespaces": ["kube-*"]}}});
         let matcher = ConstraintMatch::from_constraint(&constraint)?;
         let class = json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "fast"}});
-        let target = MatchTarget { object: &class, namespace: None, namespace_object: None };
+        let target = MatchTarget {
+            object: &class,
+            namespace: None,
+            namespace_object: None,
+        };
         assert!(matcher.matches(&target)?);
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "kube-system"}});
-        let target = MatchTarget { object: &pod, namespace: None, namespace_object: None };
+        let target = MatchTarget {
+            object: &pod,
+            namespace: None,
+            namespace_object: None,
+        };
         assert!(!matcher.matches(&target)?);
         Ok(())
     }
 
     #[test]
     fn namespace_selector_needs_the_namespace() -> Result<(), String> {
-        let constraint = json!({"spec": {"match": {"namespaceSelector": {"matchLabels": {"env": "prod"}}}}});
+        let constraint =
+            json!({"spec": {"match": {"namespaceSelector": {"matchLabels": {"env": "prod"}}}}});
         let matcher = ConstraintMatch::from_constraint(&constraint)?;
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "shop"}});
-        let unknown = MatchTarget { object: &pod, namespace: None, namespace_object: None };
+        let unknown = MatchTarget {
+            object: &pod,
+            namespace: None,
+            namespace_object: None,
+        };
         assert!(matcher.matches(&unknown).is_err());
         let shop = json!({"metadata": {"name": "shop", "labels": {"env": "prod"}}});
-        let known = MatchTarget { object: &pod, namespace: None, namespace_object: Some(&shop) };
+        let known = MatchTarget {
+            object: &pod,
+            namespace: None,
+            namespace_object: Some(&shop),
+        };
         assert!(matcher.matches(&known)?);
         Ok(())
     }

@@ -50,8 +50,9 @@ pub fn prepare(template: &Value, data: &regorus::Value) -> Result<RegoProgram, S
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let compiled = CompiledTemplate::compile(template)
-        .map_err(|error| format!("because ConstraintTemplate `{name}` cannot be evaluated: {error}"))?;
+    let compiled = CompiledTemplate::compile(template).map_err(|error| {
+        format!("because ConstraintTemplate `{name}` cannot be evaluated: {error}")
+    })?;
     match compiled.program {
         TemplateProgram::Rego(program) => program.with_data(data).map_err(|error| {
             format!("because ConstraintTemplate `{name}` cannot be evaluated: {error}")
@@ -99,7 +100,10 @@ pub fn review_constraint(
 }
 
 /// The ConstraintTemplate that defines constraint kind `kind`.
-pub fn find_template<'a>(templates: impl IntoIterator<Item = &'a Value>, kind: &str) -> Option<&'a Value> {
+pub fn find_template<'a>(
+    templates: impl IntoIterator<Item = &'a Value>,
+    kind: &str,
+) -> Option<&'a Value> {
     templates.into_iter().find(|template| {
         template
             .pointer("/spec/crd/spec/names/kind")
@@ -183,11 +187,12 @@ fn evaluate_one(
         return Vec::new();
     };
     let source = &constraint.source;
-    let Some(constraint_object) =
-        context
-            .merged
-            .find(CONSTRAINT_GROUP, &source.kind, source.namespace.as_deref(), &source.name)
-    else {
+    let Some(constraint_object) = context.merged.find(
+        CONSTRAINT_GROUP,
+        &source.kind,
+        source.namespace.as_deref(),
+        &source.name,
+    ) else {
         return vec![unknown_finding(
             object,
             applicable,
@@ -250,7 +255,9 @@ fn evaluate_one(
             let action = enforcement::action_at(constraint_value, enforcement::WEBHOOK);
             violations
                 .into_iter()
-                .map(|violation| violation_finding(object, applicable, &source.name, action, violation))
+                .map(|violation| {
+                    violation_finding(object, applicable, &source.name, action, violation)
+                })
                 .collect()
         }
     }

@@ -1,6 +1,6 @@
 //! Rego v0's multi-body rules (`head { body1 } { body2 }`, the same as two rules with the same
-//! head), which regorus does not parse, rewritten as separate rules. Only used when a template
-//! fails to compile as written; strings, raw strings and comments are skipped, and bodies are the
+//! head), which regorus rejects (set rules) or reads as `else` (functions), rewritten as separate
+//! rules before a template is compiled; strings, raw strings and comments are skipped, bodies are the
 //! `{` at nesting depth 0 that do not follow `=`, `:=`, `,`, `(`, `[` or `:` (which open object
 //! or set values).
 
@@ -111,8 +111,14 @@ mod tests {
     fn extra_bodies_get_the_head() {
         let source = "package p\n\nkind(obj) = spec {\n  obj.kind == \"Pod\" # {\n  spec := 1\n} {\n  obj.kind == \"Job\"\n  spec := \"}\"\n}\n\nviolation[{\"msg\": msg}] {\n  msg := \"a\"\n} {\n  msg := \"b\"\n}\n";
         let rewritten = split_rule_bodies(source).unwrap_or_default();
-        assert!(rewritten.contains("} \nkind(obj) = spec {\n  obj.kind == \"Job\""), "{rewritten}");
-        assert!(rewritten.contains("} \nviolation[{\"msg\": msg}] {\n  msg := \"b\""), "{rewritten}");
+        assert!(
+            rewritten.contains("} \nkind(obj) = spec {\n  obj.kind == \"Job\""),
+            "{rewritten}"
+        );
+        assert!(
+            rewritten.contains("} \nviolation[{\"msg\": msg}] {\n  msg := \"b\""),
+            "{rewritten}"
+        );
     }
 
     #[test]

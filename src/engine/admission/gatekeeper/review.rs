@@ -80,10 +80,18 @@ impl Review {
 
     /// The review the webhook would get when the object is applied: `CREATE`, or `UPDATE` of
     /// `existing`.
-    pub fn of_admission(object: &Value, namespace: Option<&str>, existing: Option<&Value>) -> Review {
+    pub fn of_admission(
+        object: &Value,
+        namespace: Option<&str>,
+        existing: Option<&Value>,
+    ) -> Review {
         let mut review = Review::of_object(object);
         if let Value::Object(request) = &mut review.request {
-            let operation = if existing.is_some() { "UPDATE" } else { "CREATE" };
+            let operation = if existing.is_some() {
+                "UPDATE"
+            } else {
+                "CREATE"
+            };
             request.insert("operation".to_string(), json!(operation));
             if let Some(existing) = existing {
                 request.insert("oldObject".to_string(), existing.clone());

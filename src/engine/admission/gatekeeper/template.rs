@@ -2,7 +2,7 @@
 //! target (classic `rego` + `libs`, Rego v0; or `code[]` with `engine: Rego`, whose
 //! `source.version: v1` selects Rego v1) in a regorus engine of its own, so libraries of different
 //! templates never collide; or, when its only code is `K8sNativeValidation`, its CEL, which is not
-//! evaluated. Rego v0 multi-body rules, which regorus does not parse, are split first
+//! evaluated. Rego v0 multi-body rules, which regorus rejects or reads as `else`, are split first
 //! (`multi_body.rs`). Every evaluation is time-boxed; an error is never a pass.
 
 use std::num::NonZeroU32;
@@ -69,7 +69,7 @@ pub enum RegoVersion {
 /// The code a template is evaluated with.
 #[derive(Clone)]
 pub enum TemplateProgram {
-    Rego(RegoProgram),
+    Rego(Box<RegoProgram>),
     /// Only `K8sNativeValidation` (CEL) code.
     Cel,
 }
@@ -126,7 +126,7 @@ impl CompiledTemplate {
             })
             .ok_or(TemplateError::NoTarget)?;
         let program = match rego_source(target) {
-            Some(source) => TemplateProgram::Rego(RegoProgram::compile(&source)?),
+            Some(source) => TemplateProgram::Rego(Box::new(RegoProgram::compile(&source)?)),
             None if has_cel(target) => TemplateProgram::Cel,
             None => return Err(TemplateError::NoRego),
         };
@@ -205,13 +205,10 @@ fn first_line(error: &anyhow::Error) -> String {
 }
 
 impl RegoProgram {
-    /// Compiles the source as written; when that fails, once more with multi-body rules split
-    /// (`multi_body`), reporting the first error if that fails too.
+    /// Compiles the source with multi-body rules split (`multi_body`): regorus would read
+    /// `} {` as `else` or reject it. Falls back to the source as written when the split source
+    /// does not compile.
     fn compile(source: &RegoSource) -> Result<RegoProgram, TemplateError> {
-        let first = RegoProgram::compile_as_written(source);
-        let Err(TemplateError::Compile(_)) = &first else {
-            return first;
-        };
         let main = multi_body::split_rule_bodies(&source.main);
         let libraries: Vec<Option<String>> = source
             .libraries
@@ -219,18 +216,18 @@ impl RegoProgram {
             .map(|library| multi_body::split_rule_bodies(library))
             .collect();
         if main.is_none() && libraries.iter().all(Option::is_none) {
-            return first;
+            return RegoProgram::compile_as_written(source);
         }
-        let rewritten = RegoSource {
+        let split = RegoSource {
             main: main.unwrap_or_else(|| source.main.clone()),
             libraries: libraries
                 .into_iter()
                 .zip(&source.libraries)
-                .map(|(rewritten, original)| rewritten.unwrap_or_else(|| original.clone()))
+                .map(|(split, original)| split.unwrap_or_else(|| original.clone()))
                 .collect(),
             version: source.version,
         };
-        RegoProgram::compile_as_written(&rewritten).or(first)
+        RegoProgram::compile_as_written(&split).or_else(|_| RegoProgram::compile_as_written(source))
     }
 
     fn compile_as_written(source: &RegoSource) -> Result<RegoProgram, TemplateError> {
@@ -353,7 +350,9 @@ mod tests {
         };
         assert_eq!(program.version, RegoVersion::V0);
         let input = json!({"review": {"object": {"metadata": {"labels": {}}}}, "parameters": {"label": "team"}});
-        let violations = program.violations(&input).map_err(|error| error.to_string())?;
+        let violations = program
+            .violations(&input)
+            .map_err(|error| error.to_string())?;
         assert_eq!(violations.len(), 1);
         assert_eq!(violations[0].message, "missing team");
         Ok(())
@@ -383,7 +382,10 @@ mod tests {
             "target": TARGET,
             "code": [{"engine": "K8sNativeValidation", "source": {"validations": []}}]
         })));
-        assert!(matches!(cel.map(|compiled| compiled.program), Ok(TemplateProgram::Cel)));
+        assert!(matches!(
+            cel.map(|compiled| compiled.program),
+            Ok(TemplateProgram::Cel)
+        ));
         let broken = CompiledTemplate::compile(&template(json!({
             "target": TARGET, "rego": "package x\nviolation[{\"msg\": msg}] {"
         })));
