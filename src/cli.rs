@@ -107,7 +107,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Is this traffic allowed; which policy and rule decides each side
     Reach(ReachArgs),
-    /// Run policy test suites: Kyverno `kyverno-test.yaml` files under PATH
+    /// Run policy test suites: Kyverno `kyverno-test.yaml` and Gatekeeper gator `Suite` files under PATH
     Test(TestArgs),
     /// Write the cluster state potoo reads (objects and gaps) as one document, for --from
     Snapshot,

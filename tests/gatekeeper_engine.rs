@@ -162,7 +162,8 @@ fn check_json_has_one_finding_per_violation() {
             ("checkout", "blocked"),
             ("shop", "blocked"),
             ("scratch", "pass"),
-            ("status", "pass")
+            ("status", "pass"),
+            ("old-app", "pass")
         ]
     );
     let ingress = objects[1]["findings"].as_array().expect("findings");

@@ -32,6 +32,8 @@ use template::{CompiledTemplate, RegoProgram, TemplateProgram, Violation};
 pub const CONSTRAINT_GROUP: &str = "constraints.gatekeeper.sh";
 const TEMPLATE_GROUP: &str = "templates.gatekeeper.sh";
 const TEMPLATE_KIND: &str = "ConstraintTemplate";
+/// The Namespace label that keeps Gatekeeper's webhook away (its `namespaceSelector`).
+pub const IGNORE_LABEL: &str = "admission.gatekeeper.sh/ignore";
 
 /// What one constraint says about one review.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,6 +204,11 @@ fn evaluate_one(
             ),
         )];
     };
+    let namespace_labels = context.merged.namespace_labels(object.namespace);
+    if namespace_labels.contains_key(IGNORE_LABEL) {
+        // The webhook is never called for requests in this namespace.
+        return Vec::new();
+    }
     let constraint_value = &constraint_object.value;
     let mut matcher = match ConstraintMatch::from_constraint(constraint_value) {
         Ok(matcher) => matcher,
@@ -237,7 +244,7 @@ fn evaluate_one(
         "kind": "Namespace",
         "metadata": {
             "name": object.namespace,
-            "labels": context.merged.namespace_labels(object.namespace),
+            "labels": namespace_labels,
         }
     });
     let outcome = review_constraint(
@@ -248,6 +255,7 @@ fn evaluate_one(
         Some(object.namespace),
         Some(&namespace_object),
     );
+    let uses_user_info = program.uses_user_info;
     match outcome {
         ConstraintOutcome::NotMatched => Vec::new(),
         ConstraintOutcome::Unknown(reason) => vec![unknown_finding(object, applicable, reason)],
@@ -256,7 +264,16 @@ fn evaluate_one(
             violations
                 .into_iter()
                 .map(|violation| {
-                    violation_finding(object, applicable, &source.name, action, violation)
+                    let mut entry =
+                        violation_finding(object, applicable, &source.name, action, violation);
+                    if uses_user_info && entry.reason.is_none() {
+                        entry.reason = Some(
+                            "the template reads `input.review.userInfo`, which potoo leaves \
+                             empty: who applies the manifest may change the verdict"
+                                .to_string(),
+                        );
+                    }
+                    entry
                 })
                 .collect()
         }

@@ -93,6 +93,8 @@ pub struct RegoProgram {
     pub version: RegoVersion,
     /// Whether the code mentions `inventory` (so `data.inventory` is worth loading).
     pub uses_inventory: bool,
+    /// Whether the code reads `userInfo` (who sends the request).
+    pub uses_user_info: bool,
 }
 
 /// The Rego source of the target: main module, libraries, version.
@@ -252,14 +254,19 @@ impl RegoProgram {
         if !declares_violation {
             return Err(TemplateError::NoViolationRule);
         }
-        let uses_inventory = std::iter::once(&source.main)
-            .chain(&source.libraries)
-            .any(|code| code.contains("inventory"));
+        let mentions = |word: &str| {
+            std::iter::once(&source.main)
+                .chain(&source.libraries)
+                .any(|code| code.contains(word))
+        };
+        let uses_inventory = mentions("inventory");
+        let uses_user_info = mentions("userInfo");
         Ok(RegoProgram {
             engine,
             rule: format!("{package}.violation"),
             version: source.version,
             uses_inventory,
+            uses_user_info,
         })
     }
 
