@@ -15,6 +15,8 @@ pub fn split_rule_bodies(source: &str) -> Option<String> {
     // The last significant character outside strings and comments, and whether it closed a body.
     let mut last_significant: Option<char> = None;
     let mut last_closed_body = false;
+    // Whether the `{` open at depth 0 started a rule body (not an object or set value).
+    let mut open_is_body = false;
     let mut at_line_start = true;
     let mut rewritten = false;
     let mut index = 0usize;
@@ -71,9 +73,15 @@ pub fn split_rule_bodies(source: &str) -> Option<String> {
                     output.push_str(head);
                     output.push(' ');
                     rewritten = true;
-                } else if !opens_value && head.is_none() {
-                    let text: String = characters[statement_start..index].iter().collect();
-                    head = Some(text.trim_end().to_string());
+                    open_is_body = true;
+                } else if !opens_value {
+                    if head.is_none() {
+                        let text: String = characters[statement_start..index].iter().collect();
+                        head = Some(text.trim_end().to_string());
+                    }
+                    open_is_body = true;
+                } else {
+                    open_is_body = false;
                 }
             } else if at_line_start && !starts_with_word(&characters[index..], "else") {
                 statement_start = index;
@@ -86,7 +94,7 @@ pub fn split_rule_bodies(source: &str) -> Option<String> {
             '}' | ')' | ']' => depth -= 1,
             _ => {}
         }
-        last_closed_body = character == '}' && depth == 0;
+        last_closed_body = character == '}' && depth == 0 && open_is_body;
         last_significant = Some(character);
         output.push(character);
         index += 1;
@@ -122,8 +130,18 @@ mod tests {
     }
 
     #[test]
+    fn a_value_before_a_body_is_part_of_the_head() {
+        let source = "package p\nf(x) = {\"a\": x} {\n  x > 1\n} {\n  x < 0\n}\n";
+        let rewritten = split_rule_bodies(source).unwrap_or_default();
+        assert!(
+            rewritten.contains("} \nf(x) = {\"a\": x} {\n  x < 0"),
+            "{rewritten}"
+        );
+    }
+
+    #[test]
     fn values_and_else_are_left_alone() {
-        let source = "package p\nx = {\"a\": 1}\nf(v) = 1 {\n  v > 1\n} else = 2 {\n  true\n}\n";
+        let source = "package p\nx = {\"a\": 1}\ny = {\"b\": 2}\nf(v) = 1 {\n  v > 1\n} else = 2 {\n  true\n}\n";
         assert_eq!(split_rule_bodies(source), None);
     }
 }
