@@ -135,8 +135,17 @@ impl Loader<'_> {
         Ok(documents)
     }
 
+    /// The first object of a file.
+    fn first(&self, relative: &str, what: &str) -> Result<Value, String> {
+        self.documents(relative)
+            .map_err(|error| format!("{what}: {error}"))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("{what}: `{relative}` defines no YAML objects"))
+    }
+
     fn single(&self, relative: &str, what: &str) -> Result<Value, String> {
-        let mut documents = self
+        let documents = self
             .documents(relative)
             .map_err(|error| format!("{what}: {error}"))?;
         if documents.len() != 1 {
@@ -145,7 +154,10 @@ impl Loader<'_> {
                 documents.len()
             ));
         }
-        Ok(documents.remove(0))
+        documents
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("{what}: `{relative}` defines no YAML objects"))
     }
 }
 
@@ -171,13 +183,11 @@ fn setup(loader: &Loader<'_>, test: &Value) -> Result<TestSetup, TestFailure> {
         constraint_kind: String::new(),
     };
     let template = loader
-        .documents(&text(test, "template"))
-        .map_err(|error| fail(format!("template: {error}")))?
-        .remove(0);
+        .first(&text(test, "template"), "template")
+        .map_err(fail)?;
     let constraint = loader
-        .documents(&text(test, "constraint"))
-        .map_err(|error| fail(format!("constraint: {error}")))?
-        .remove(0);
+        .first(&text(test, "constraint"), "constraint")
+        .map_err(fail)?;
     let constraint_kind = text(&constraint, "kind");
     let compiled = match CompiledTemplate::compile(&template) {
         Ok(compiled) => compiled,
