@@ -256,6 +256,7 @@ fn evaluate_one(
         Some(&namespace_object),
     );
     let uses_user_info = program.uses_user_info;
+    let has_cel_alternative = program.has_cel_alternative;
     match outcome {
         ConstraintOutcome::NotMatched => Vec::new(),
         ConstraintOutcome::Unknown(reason) => vec![unknown_finding(object, applicable, reason)],
@@ -266,12 +267,28 @@ fn evaluate_one(
                 .map(|violation| {
                     let mut entry =
                         violation_finding(object, applicable, &source.name, action, violation);
-                    if uses_user_info && entry.reason.is_none() {
-                        entry.reason = Some(
+                    let mut notes = Vec::new();
+                    if uses_user_info {
+                        notes.push(
                             "the template reads `input.review.userInfo`, which potoo leaves \
-                             empty: who applies the manifest may change the verdict"
-                                .to_string(),
+                             empty: who applies the manifest may change the verdict",
                         );
+                    }
+                    if has_cel_alternative {
+                        notes.push(
+                            "evaluated with the template's Rego; Gatekeeper runs its \
+                             `K8sNativeValidation` (CEL) code instead when the CEL driver is \
+                             enabled, whose message may be worded differently",
+                        );
+                    }
+                    if !notes.is_empty() {
+                        let mut reason = entry
+                            .reason
+                            .take()
+                            .map(|reason| vec![reason])
+                            .unwrap_or_default();
+                        reason.extend(notes.into_iter().map(str::to_string));
+                        entry.reason = Some(reason.join("; "));
                     }
                     entry
                 })

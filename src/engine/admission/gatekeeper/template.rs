@@ -95,6 +95,9 @@ pub struct RegoProgram {
     pub uses_inventory: bool,
     /// Whether the code reads `userInfo` (who sends the request).
     pub uses_user_info: bool,
+    /// Whether the target also has `K8sNativeValidation` code, which Gatekeeper runs instead of
+    /// the Rego when its CEL driver is enabled (it is first in Gatekeeper's driver priority).
+    pub has_cel_alternative: bool,
 }
 
 /// The Rego source of the target: main module, libraries, version.
@@ -128,7 +131,11 @@ impl CompiledTemplate {
             })
             .ok_or(TemplateError::NoTarget)?;
         let program = match rego_source(target) {
-            Some(source) => TemplateProgram::Rego(Box::new(RegoProgram::compile(&source)?)),
+            Some(source) => {
+                let mut program = RegoProgram::compile(&source)?;
+                program.has_cel_alternative = has_cel(target);
+                TemplateProgram::Rego(Box::new(program))
+            }
             None if has_cel(target) => TemplateProgram::Cel,
             None => return Err(TemplateError::NoRego),
         };
@@ -267,6 +274,7 @@ impl RegoProgram {
             version: source.version,
             uses_inventory,
             uses_user_info,
+            has_cel_alternative: false,
         })
     }
 
@@ -376,10 +384,29 @@ mod tests {
             return Err("not rego".to_string());
         };
         assert_eq!(program.version, RegoVersion::V1);
+        assert!(!program.has_cel_alternative);
         let violations = program
             .violations(&json!({"review": {}, "parameters": {}}))
             .map_err(|error| error.to_string())?;
         assert_eq!(violations.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn rego_beside_cel_is_evaluated_and_says_so() -> Result<(), String> {
+        let compiled = CompiledTemplate::compile(&template(json!({
+            "target": TARGET,
+            "code": [
+                {"engine": "K8sNativeValidation", "source": {"validations": []}},
+                {"engine": "Rego", "source": {"rego": "package x\nviolation[{\"msg\": \"no\"}] { true }\n"}}
+            ]
+        })))
+        .map_err(|error| error.to_string())?;
+        let TemplateProgram::Rego(program) = compiled.program else {
+            return Err("not rego".to_string());
+        };
+        assert!(program.has_cel_alternative);
+        assert_eq!(program.version, RegoVersion::V0);
         Ok(())
     }
 
