@@ -126,7 +126,7 @@ pub enum Command {
     Reach(ReachArgs),
     /// What to do about one constraint: steps, commands, patches, whom to ask
     Remediate(RemediateArgs),
-    /// Run policy test suites: Kyverno `kyverno-test.yaml` files under PATH
+    /// Run policy test suites: Kyverno `kyverno-test.yaml` and Gatekeeper gator `Suite` files under PATH
     Test(TestArgs),
     /// Write the cluster state potoo reads (objects and gaps) as one document, for --from
     Snapshot,

@@ -1,4 +1,5 @@
-//! `test PATH`: runs the policy test suites under PATH (Kyverno `kyverno-test.yaml`) and prints
+//! `test PATH`: runs the policy test suites under PATH (Kyverno `kyverno-test.yaml`, Gatekeeper
+//! gator `Suite` files) and prints
 //! every expected result as pass / fail / unknown (table, `-o wide`, `json`, `yaml`, `junit`);
 //! exit 1 when a case fails or a suite cannot be run. Unknown cases are reported, never passed.
 

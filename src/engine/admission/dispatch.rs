@@ -59,6 +59,7 @@ pub struct Applicable<'a> {
 #[derive(Default)]
 pub struct CheckState {
     pub quota: super::quota::Ledger,
+    pub gatekeeper: super::gatekeeper::RunCache,
 }
 
 /// The finding every engine reports for a constraint it cannot evaluate.
@@ -232,7 +233,9 @@ pub fn evaluate_object(
     for (family, applicable) in by_family {
         let mut family_findings = match family {
             Family::Kyverno => super::kyverno::admission::evaluate(context, object, &applicable),
-            Family::Gatekeeper => super::gatekeeper::evaluate(context, object, &applicable),
+            Family::Gatekeeper => {
+                super::gatekeeper::evaluate(context, object, &applicable, &mut state.gatekeeper)
+            }
             Family::AdmissionPolicy => super::vap::evaluate(context, object, &applicable),
             Family::LimitRange => super::limitrange::evaluate(context, object, &applicable),
             Family::ResourceQuota => {

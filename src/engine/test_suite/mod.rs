@@ -2,6 +2,7 @@
 //! engine of their family, and the per-case report (pass / fail / unknown) every renderer reads.
 //! Files are read through a `SuiteSource`, so the engine itself does no I/O.
 
+pub mod gator;
 pub mod kyverno;
 
 use std::path::{Path, PathBuf};
@@ -65,7 +66,7 @@ pub struct SuiteResult {
     /// The suite file, as found under the path given.
     pub file: String,
     pub name: String,
-    /// `kyverno`.
+    /// `kyverno` or `gatekeeper`.
     pub engine: String,
     pub cases: Vec<CaseResult>,
     /// Why the suite could not be run at all (then it counts as failed).
@@ -137,7 +138,7 @@ impl TestReport {
 }
 
 /// Every suite file under `root` (a suite file itself, or a directory searched recursively):
-/// `kyverno-test.yaml` (also inside `.kyverno-test/`), sorted by path.
+/// `kyverno-test.yaml` (also inside `.kyverno-test/`) and gator `Suite` files, sorted by path.
 pub fn discover(root: &Path, source: &dyn SuiteSource) -> Result<Vec<PathBuf>, String> {
     if !source.is_dir(root) {
         return Ok(vec![root.to_path_buf()]);
@@ -154,7 +155,7 @@ pub fn discover(root: &Path, source: &dyn SuiteSource) -> Result<Vec<PathBuf>, S
                 if name != ".git" && name != "node_modules" {
                     pending.push(entry);
                 }
-            } else if kyverno::is_suite_file(&entry) {
+            } else if kyverno::is_suite_file(&entry) || gator::is_suite_file(&entry, source) {
                 found.push(entry);
             }
         }
@@ -168,13 +169,19 @@ pub fn run(root: &Path, source: &dyn SuiteSource) -> Result<TestReport, String> 
     let files = discover(root, source)?;
     if files.is_empty() {
         return Err(format!(
-            "no test suites found under `{}` (looked for `kyverno-test.yaml`)",
+            "no test suites found under `{}` (looked for `kyverno-test.yaml` and gator `Suite` files)",
             root.display()
         ));
     }
     let suites = files
         .iter()
-        .map(|file| kyverno::run_suite(file, source))
+        .map(|file| {
+            if gator::is_suite_file(file, source) {
+                gator::run_suite(file, source)
+            } else {
+                kyverno::run_suite(file, source)
+            }
+        })
         .collect();
     Ok(TestReport::new(suites))
 }
