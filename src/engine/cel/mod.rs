@@ -5,6 +5,7 @@
 //! values (integers stay `int`), and typed errors so callers report `unknown` with a reason
 //! instead of guessing.
 
+pub mod admission;
 mod optional;
 
 use std::cell::RefCell;
