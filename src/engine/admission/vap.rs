@@ -9,7 +9,8 @@
 use serde_json::Value;
 
 use crate::engine::cel::admission::{
-    Decision, MatchTarget, ResourceIdentity, bind_variables, match_conditions, matches, validate,
+    Decision, MatchTarget, ResourceIdentity, bind_variables, is_cluster_scoped, match_conditions,
+    matches, validate,
 };
 use crate::engine::cel::{Environment, cel, to_cel};
 use crate::model::Details;
@@ -57,9 +58,12 @@ fn evaluate_binding(
     let policy = context
         .merged
         .find(GROUP, "ValidatingAdmissionPolicy", None, &details.policy);
-    let binding = context
-        .merged
-        .find(GROUP, "ValidatingAdmissionPolicyBinding", None, binding_name);
+    let binding = context.merged.find(
+        GROUP,
+        "ValidatingAdmissionPolicyBinding",
+        None,
+        binding_name,
+    );
     let (Some(policy), Some(binding)) = (policy, binding) else {
         return Some(unknown_finding(
             object,
@@ -75,7 +79,11 @@ fn evaluate_binding(
     let policy_name = &details.policy;
     match outcome {
         Outcome::Admitted => None,
-        Outcome::Unknown(reason) => Some(unknown_finding(object, applicable, format!("because {reason}"))),
+        Outcome::Unknown(reason) => Some(unknown_finding(
+            object,
+            applicable,
+            format!("because {reason}"),
+        )),
         Outcome::Denied(message) => {
             let actions = &details.validation_actions;
             let has = |action: &str| actions.iter().any(|candidate| candidate == action);
@@ -115,7 +123,11 @@ struct Request {
 }
 
 impl Request {
-    fn of(context: &CheckContext<'_>, object: &ObjectUnderCheck<'_>, through_pods: bool) -> Request {
+    fn of(
+        context: &CheckContext<'_>,
+        object: &ObjectUnderCheck<'_>,
+        through_pods: bool,
+    ) -> Request {
         let (mut value, display_name) = match (through_pods, object.template) {
             (true, Some(template)) => (template.pod.clone(), template.display_name.clone()),
             _ => (
@@ -126,7 +138,7 @@ impl Request {
         if !object.namespace.is_empty()
             && let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut)
             && !metadata.contains_key("namespace")
-            && is_namespaced(context, &object.manifest.object)
+            && is_namespaced(&object.manifest.object)
         {
             metadata.insert(
                 "namespace".to_string(),
@@ -139,9 +151,7 @@ impl Request {
                 context.cluster.find(
                     &group_kind.group,
                     &group_kind.kind,
-                    value
-                        .pointer("/metadata/namespace")
-                        .and_then(Value::as_str),
+                    value.pointer("/metadata/namespace").and_then(Value::as_str),
                     &object.manifest.object.name,
                 )
             })
@@ -151,7 +161,11 @@ impl Request {
             identity.name = display_name.clone();
         }
         Request {
-            operation: if existing.is_some() { "UPDATE" } else { "CREATE" },
+            operation: if existing.is_some() {
+                "UPDATE"
+            } else {
+                "CREATE"
+            },
             old_object: existing.map(|existing| existing.value.clone()),
             object: value,
             identity,
@@ -162,26 +176,8 @@ impl Request {
 
 /// Whether the kind lives in namespaces (the manifest names one, or the kind is not one of
 /// the well-known cluster-scoped kinds).
-fn is_namespaced(_context: &CheckContext<'_>, object: &Object) -> bool {
-    object.namespace.is_some()
-        || !matches!(
-            object.kind.as_str(),
-            "Namespace"
-                | "Node"
-                | "PersistentVolume"
-                | "ClusterRole"
-                | "ClusterRoleBinding"
-                | "StorageClass"
-                | "CustomResourceDefinition"
-                | "PriorityClass"
-                | "IngressClass"
-                | "RuntimeClass"
-                | "ValidatingWebhookConfiguration"
-                | "MutatingWebhookConfiguration"
-                | "ValidatingAdmissionPolicy"
-                | "ValidatingAdmissionPolicyBinding"
-                | "APIService"
-        )
+fn is_namespaced(object: &Object) -> bool {
+    object.namespace.is_some() || !is_cluster_scoped(&object.kind)
 }
 
 fn decide(
@@ -192,8 +188,10 @@ fn decide(
     details: &AdmissionPolicyDetails,
 ) -> Outcome {
     let namespace = request.identity.namespace.clone();
-    let namespace_labels = (!namespace.is_empty()).then(|| context.merged.namespace_labels(&namespace));
-    let object_labels = crate::source::snapshot::string_map(request.object.pointer("/metadata/labels"));
+    let namespace_labels =
+        (!namespace.is_empty()).then(|| context.merged.namespace_labels(&namespace));
+    let object_labels =
+        crate::source::snapshot::string_map(request.object.pointer("/metadata/labels"));
     let target = MatchTarget {
         identity: &request.identity,
         operation: request.operation,
@@ -202,10 +200,15 @@ fn decide(
     };
     let policy_spec = policy.spec();
     let binding_spec = binding.spec();
-    if !matches(policy_spec.get("matchConstraints").unwrap_or(&Value::Null), &target) {
+    if !matches(
+        policy_spec.get("matchConstraints").unwrap_or(&Value::Null),
+        &target,
+    ) {
         return Outcome::Admitted;
     }
-    if let Some(block) = binding_spec.get("matchResources").filter(|block| block.is_object())
+    if let Some(block) = binding_spec
+        .get("matchResources")
+        .filter(|block| block.is_object())
         && !matches(block, &target)
     {
         return Outcome::Admitted;
@@ -249,10 +252,17 @@ fn decide(
             ("object", to_cel(&request.object)),
             (
                 "oldObject",
-                request.old_object.as_ref().map(to_cel).unwrap_or(cel::Value::Null),
+                request
+                    .old_object
+                    .as_ref()
+                    .map(to_cel)
+                    .unwrap_or(cel::Value::Null),
             ),
             ("request", to_cel(&admission_request.to_json())),
-            ("params", param.as_ref().map(to_cel).unwrap_or(cel::Value::Null)),
+            (
+                "params",
+                param.as_ref().map(to_cel).unwrap_or(cel::Value::Null),
+            ),
             ("namespaceObject", to_cel(&namespace_object)),
         ]);
         bind_variables(&mut environment, policy_spec.get("variables"), None);
@@ -308,15 +318,24 @@ fn parameters(
     let Some(param_kind) = policy_spec.get("paramKind").filter(|kind| kind.is_object()) else {
         return Ok(vec![None]);
     };
-    let api_version = param_kind.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-    let kind = param_kind.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let api_version = param_kind
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let kind = param_kind
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let group_kind = GroupKind::from_api_version(api_version, kind);
     if group_kind.group.is_empty() && matches!(kind, "ConfigMap" | "Secret") {
         return Err(ParamProblem::Unknown(format!(
             "the parameters are `{kind}` objects, whose contents potoo never reads"
         )));
     }
-    let Some(param_ref) = binding_spec.get("paramRef").filter(|reference| reference.is_object()) else {
+    let Some(param_ref) = binding_spec
+        .get("paramRef")
+        .filter(|reference| reference.is_object())
+    else {
         return Err(ParamProblem::Unknown(
             "the policy takes parameters but the binding has no `paramRef`".to_string(),
         ));
@@ -332,7 +351,9 @@ fn parameters(
         .get("namespace")
         .and_then(Value::as_str)
         .map(str::to_string)
-        .or_else(|| (namespaced && !request_namespace.is_empty()).then(|| request_namespace.to_string()));
+        .or_else(|| {
+            (namespaced && !request_namespace.is_empty()).then(|| request_namespace.to_string())
+        });
     let name = param_ref.get("name").and_then(Value::as_str);
     let selector = param_ref
         .get("selector")

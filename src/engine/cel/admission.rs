@@ -58,7 +58,12 @@ impl ResourceIdentity {
     }
 
     /// The admission request CEL sees for this object.
-    pub fn request(&self, operation: &str, username: &str, groups: &[String]) -> super::AdmissionRequest {
+    pub fn request(
+        &self,
+        operation: &str,
+        username: &str,
+        groups: &[String],
+    ) -> super::AdmissionRequest {
         super::AdmissionRequest {
             group: self.group.clone(),
             version: self.version.clone(),
@@ -74,6 +79,67 @@ impl ResourceIdentity {
     }
 }
 
+/// Kinds the apiserver serves cluster-scoped (everything else is taken as namespaced).
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "Node"
+            | "PersistentVolume"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "StorageClass"
+            | "CustomResourceDefinition"
+            | "PriorityClass"
+            | "IngressClass"
+            | "RuntimeClass"
+            | "CSIDriver"
+            | "CSINode"
+            | "VolumeAttachment"
+            | "ValidatingWebhookConfiguration"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingAdmissionPolicy"
+            | "ValidatingAdmissionPolicyBinding"
+            | "MutatingAdmissionPolicy"
+            | "MutatingAdmissionPolicyBinding"
+            | "APIService"
+            | "ClusterPolicy"
+            | "ValidatingPolicy"
+            | "ClusterIssuer"
+    )
+}
+
+/// The object with the namespace the apiserver fills in (`default` unless given) when its
+/// kind is namespaced, and the matching `namespaceObject` (`null` for cluster-scoped kinds).
+pub fn with_namespace(
+    object: &Value,
+    labels: impl FnOnce(&str) -> BTreeMap<String, String>,
+) -> (Value, Value) {
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if is_cluster_scoped(kind) {
+        return (object.clone(), Value::Null);
+    }
+    let mut object = object.clone();
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .filter(|namespace| !namespace.is_empty())
+        .unwrap_or("default")
+        .to_string();
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.insert("namespace".to_string(), Value::String(namespace.clone()));
+    }
+    let namespace_object = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": namespace, "labels": labels(&namespace)},
+    });
+    (object, namespace_object)
+}
+
 /// The plural resource of a kind, the way the apiserver's REST mapper guesses it.
 pub fn plural(kind: &str) -> String {
     let lower = kind.to_ascii_lowercase();
@@ -82,7 +148,11 @@ pub fn plural(kind: &str) -> String {
         "" => return lower,
         _ => {}
     }
-    if lower.ends_with('s') || lower.ends_with("sh") || lower.ends_with("ch") || lower.ends_with('x') {
+    if lower.ends_with('s')
+        || lower.ends_with("sh")
+        || lower.ends_with("ch")
+        || lower.ends_with('x')
+    {
         format!("{lower}es")
     } else if let Some(stem) = lower.strip_suffix('y')
         && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
@@ -117,9 +187,9 @@ fn listed(values: &[&str], wanted: &str) -> bool {
 fn rule_matches(rule: &Value, target: &MatchTarget<'_>, exact: bool) -> bool {
     let identity = target.identity;
     let resources = strings(rule.get("resources"));
-    let resource_listed = resources.iter().any(|resource| {
-        *resource == "*" || *resource == "*/*" || *resource == identity.resource
-    });
+    let resource_listed = resources
+        .iter()
+        .any(|resource| *resource == "*" || *resource == "*/*" || *resource == identity.resource);
     let versions = strings(rule.get("apiVersions"));
     let names = strings(rule.get("resourceNames"));
     let scope = rule.get("scope").and_then(Value::as_str).unwrap_or("*");
@@ -151,13 +221,17 @@ pub fn matches(block: &Value, target: &MatchTarget<'_>) -> bool {
     {
         return false;
     }
-    if let Some(selector) = block.get("namespaceSelector").filter(|value| value.is_object())
+    if let Some(selector) = block
+        .get("namespaceSelector")
+        .filter(|value| value.is_object())
         && let Some(labels) = target.namespace_labels
         && !selector_matches(selector, labels)
     {
         return false;
     }
-    if let Some(selector) = block.get("objectSelector").filter(|value| value.is_object())
+    if let Some(selector) = block
+        .get("objectSelector")
+        .filter(|value| value.is_object())
         && !selector_matches(selector, target.object_labels)
     {
         return false;
@@ -170,11 +244,18 @@ pub fn matches(block: &Value, target: &MatchTarget<'_>) -> bool {
 pub enum Decision {
     Admit,
     /// The expression was false: the message the apiserver shows and the reason.
-    Deny { message: String, reason: String },
+    Deny {
+        message: String,
+        reason: String,
+    },
     /// The expression failed: subject to the failure policy.
-    Error { message: String },
+    Error {
+        message: String,
+    },
     /// potoo cannot evaluate it: `unknown`, with the reason.
-    Unsupported { reason: String },
+    Unsupported {
+        reason: String,
+    },
 }
 
 /// Rewrites expressions of a Pod policy for a pod controller (Kyverno autogen): `object.spec`
@@ -184,9 +265,9 @@ pub fn for_template(expression: &str, prefix: Option<&str>) -> String {
         return expression.to_string();
     };
     static FIELDS: OnceLock<Option<Regex>> = OnceLock::new();
-    let Some(fields) = FIELDS
-        .get_or_init(|| Regex::new(r"(^|[^A-Za-z0-9_.])(object|oldObject)\.(spec|metadata)\b").ok())
-    else {
+    let Some(fields) = FIELDS.get_or_init(|| {
+        Regex::new(r"(^|[^A-Za-z0-9_.])(object|oldObject)\.(spec|metadata)\b").ok()
+    }) else {
         return expression.to_string();
     };
     fields
@@ -201,7 +282,11 @@ fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
 }
 
 /// Binds `variables` (`[{name, expression}]`).
-pub fn bind_variables(environment: &mut Environment, variables: Option<&Value>, prefix: Option<&str>) {
+pub fn bind_variables(
+    environment: &mut Environment,
+    variables: Option<&Value>,
+    prefix: Option<&str>,
+) {
     let variables: Vec<(String, String)> = variables
         .and_then(Value::as_array)
         .into_iter()
@@ -256,7 +341,12 @@ pub fn match_conditions(
 
 /// The message of a failed validation: `messageExpression` (trimmed, one line, at most 5120
 /// bytes), else `message`, else `failed expression: …` — as the apiserver composes it.
-fn denial_message(environment: &Environment, validation: &Value, expression: &str, prefix: Option<&str>) -> String {
+fn denial_message(
+    environment: &Environment,
+    validation: &Value,
+    expression: &str,
+    prefix: Option<&str>,
+) -> String {
     if let Some(message_expression) = text(validation, "messageExpression")
         && let Ok(message) = environment.evaluate_string(&for_template(message_expression, prefix))
     {
@@ -265,28 +355,37 @@ fn denial_message(environment: &Environment, validation: &Value, expression: &st
             return message.to_string();
         }
     }
-    if let Some(message) = text(validation, "message").map(str::trim).filter(|message| !message.is_empty()) {
+    if let Some(message) = text(validation, "message")
+        .map(str::trim)
+        .filter(|message| !message.is_empty())
+    {
         return message.to_string();
     }
     format!("failed expression: {}", expression.trim())
 }
 
 /// Evaluates `validations` (`[{expression, message, messageExpression, reason}]`).
-pub fn validate(environment: &Environment, validations: Option<&Value>, prefix: Option<&str>) -> Vec<Decision> {
+pub fn validate(
+    environment: &Environment,
+    validations: Option<&Value>,
+    prefix: Option<&str>,
+) -> Vec<Decision> {
     validations
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|validation| {
             let expression = text(validation, "expression")?;
-            Some(match environment.evaluate_bool(&for_template(expression, prefix)) {
-                Ok(true) => Decision::Admit,
-                Ok(false) => Decision::Deny {
-                    message: denial_message(environment, validation, expression, prefix),
-                    reason: text(validation, "reason").unwrap_or("Invalid").to_string(),
+            Some(
+                match environment.evaluate_bool(&for_template(expression, prefix)) {
+                    Ok(true) => Decision::Admit,
+                    Ok(false) => Decision::Deny {
+                        message: denial_message(environment, validation, expression, prefix),
+                        reason: text(validation, "reason").unwrap_or("Invalid").to_string(),
+                    },
+                    Err(error) => error_decision(expression, error),
                 },
-                Err(error) => error_decision(expression, error),
-            })
+            )
         })
         .collect()
 }
@@ -316,11 +415,17 @@ mod tests {
     #[test]
     fn template_rewrite_moves_spec_and_metadata() {
         assert_eq!(
-            for_template("object.spec.containers.all(c, has(object.metadata.labels))", Some("spec.template")),
+            for_template(
+                "object.spec.containers.all(c, has(object.metadata.labels))",
+                Some("spec.template")
+            ),
             "object.spec.template.spec.containers.all(c, has(object.spec.template.metadata.labels))"
         );
         assert_eq!(
-            for_template("namespaceObject.metadata.name == 'x'", Some("spec.template")),
+            for_template(
+                "namespaceObject.metadata.name == 'x'",
+                Some("spec.template")
+            ),
             "namespaceObject.metadata.name == 'x'"
         );
     }

@@ -456,7 +456,9 @@ impl Environment {
                     .cloned();
                 match qualified {
                     Some(function) => CelError::Unsupported {
-                        feature: format!("the CEL function `{function}` is not available client-side"),
+                        feature: format!(
+                            "the CEL function `{function}` is not available client-side"
+                        ),
                     },
                     None => CelError::Evaluation {
                         message: format!("undeclared reference to `{name}`"),
@@ -503,8 +505,14 @@ mod tests {
     #[test]
     fn json_integers_equal_int_literals() {
         let environment = environment(json!({"spec": {"replicas": 3}}));
-        assert_eq!(environment.evaluate_bool("object.spec.replicas == 3"), Ok(true));
-        assert_eq!(environment.evaluate_bool("object.spec.replicas < 5"), Ok(true));
+        assert_eq!(
+            environment.evaluate_bool("object.spec.replicas == 3"),
+            Ok(true)
+        );
+        assert_eq!(
+            environment.evaluate_bool("object.spec.replicas < 5"),
+            Ok(true)
+        );
     }
 
     #[test]
@@ -568,10 +576,7 @@ mod tests {
             environment.evaluate_bool("'text'"),
             Err(CelError::NotBool { .. })
         ));
-        assert!(matches!(
-            compile("object.("),
-            Err(CelError::Compile { .. })
-        ));
+        assert!(matches!(compile("object.("), Err(CelError::Compile { .. })));
     }
 
     #[test]

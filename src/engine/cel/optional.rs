@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use kube_cel::cel::objects::{Key, OptionalValue};
-use kube_cel::cel::{Context, ExecutionError, Value, extractors::Arguments};
+use kube_cel::cel::{
+    Context, ExecutionError, Value,
+    extractors::{Arguments, This},
+};
 
 /// Optional field selection: `SELECT(operand, "field")`.
 pub const SELECT: &str = "@potoo.optionalSelect";
@@ -14,6 +17,38 @@ pub const INDEX: &str = "@potoo.optionalIndex";
 pub fn register(context: &mut Context<'_>) {
     context.add_function(SELECT, select);
     context.add_function(INDEX, index);
+    context.add_function("orValue", or_value);
+    context.add_function("hasValue", has_value);
+    context.add_function("value", value);
+}
+
+/// `x.orValue(default)`: the value of an optional, or the default when it is none. On a value
+/// that is not optional, the value itself (Kyverno's policies call it on plain fields, and
+/// Kyverno accepts that).
+fn or_value(This(this): This<Value>, default: Value) -> Result<Value, ExecutionError> {
+    Ok(match <&OptionalValue>::try_from(&this) {
+        Ok(optional) => optional.value().cloned().unwrap_or(default),
+        Err(_) => this,
+    })
+}
+
+/// `x.hasValue()`: whether an optional holds a value; a plain value has one.
+fn has_value(This(this): This<Value>) -> Result<bool, ExecutionError> {
+    Ok(match <&OptionalValue>::try_from(&this) {
+        Ok(optional) => optional.value().is_some(),
+        Err(_) => true,
+    })
+}
+
+/// `x.value()`: the value of an optional (an error when none); a plain value is itself.
+fn value(This(this): This<Value>) -> Result<Value, ExecutionError> {
+    match <&OptionalValue>::try_from(&this) {
+        Ok(optional) => optional
+            .value()
+            .cloned()
+            .ok_or_else(|| ExecutionError::function_error("value", "optional.none() dereference")),
+        Err(_) => Ok(this),
+    }
 }
 
 fn none() -> Value {

@@ -14,6 +14,7 @@ use crate::engine::admission::kyverno::validating_policy::{self, PolicyRequest, 
 use crate::engine::admission::kyverno::{
     self, Policy, Request, RuleResult, RuleStatus, UserInfo, string_map,
 };
+use crate::engine::cel::admission::with_namespace;
 
 const POD_CONTROLLERS: [&str; 7] = [
     "Deployment",
@@ -399,14 +400,10 @@ fn run_cases(suite: &Suite) -> Vec<CaseResult> {
                 || policy_name.rsplit('/').next() == Some(policy.name.as_str())
         });
         let Some(policy_index) = policy_index else {
-            if let Some(validating) = suite
-                .validating_policies
-                .iter()
-                .find(|candidate| {
-                    candidate.name == policy_name
-                        || policy_name.rsplit('/').next() == Some(candidate.name.as_str())
-                })
-            {
+            if let Some(validating) = suite.validating_policies.iter().find(|candidate| {
+                candidate.name == policy_name
+                    || policy_name.rsplit('/').next() == Some(candidate.name.as_str())
+            }) {
                 for name in &names {
                     let matching = matching_resources(suite, &kind, &namespace, name);
                     if matching.is_empty() {
@@ -445,8 +442,7 @@ fn run_cases(suite: &Suite) -> Vec<CaseResult> {
                         case.policy_kind = other.kind.clone();
                         case.rule_kind = "cel".to_string();
                         case.actual = "unknown".to_string();
-                        case.reason =
-                            format!("`{}` policies are not evaluated", other.kind);
+                        case.reason = format!("`{}` policies are not evaluated", other.kind);
                     }
                     None => {
                         case.outcome = CaseOutcome::Fail;
@@ -654,23 +650,24 @@ fn evaluate_validating(
         .and_then(|(_, value)| value.as_str())
         .unwrap_or("CREATE")
         .to_string();
-    let namespace = resource
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let namespace_object = suite.values.namespace_labels.get(namespace).map(|labels| {
-        serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": labels},
-        })
+    let (resource, namespace_object) = with_namespace(resource, |namespace| {
+        let mut labels = suite
+            .values
+            .namespace_labels
+            .get(namespace)
+            .cloned()
+            .unwrap_or_default();
+        labels
+            .entry("kubernetes.io/metadata.name".to_string())
+            .or_insert_with(|| namespace.to_string());
+        labels
     });
     let request = PolicyRequest {
-        resource,
+        resource: &resource,
         old_resource: None,
         operation: &operation,
         user_info: &suite.user_info,
-        namespace_object: namespace_object.as_ref(),
+        namespace_object: (!namespace_object.is_null()).then_some(&namespace_object),
     };
     validating_policy::evaluate(policy, &request)
 }

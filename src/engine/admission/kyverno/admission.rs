@@ -217,7 +217,11 @@ fn validating_policy_finding(
     let request = PolicyRequest {
         resource: &resource,
         old_resource: existing.map(|existing| &existing.value),
-        operation: if existing.is_some() { "UPDATE" } else { "CREATE" },
+        operation: if existing.is_some() {
+            "UPDATE"
+        } else {
+            "CREATE"
+        },
         user_info: &user_info,
         namespace_object: Some(&namespace_object),
     };

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{Request, ResourceFacts, RuleStatus};
 use crate::engine::cel::admission::{
-    Decision, ResourceIdentity, bind_variables, match_conditions, validate,
+    Decision, ResourceIdentity, bind_variables, is_cluster_scoped, match_conditions, validate,
 };
 use crate::engine::cel::{Environment, to_cel};
 
@@ -49,17 +49,24 @@ pub fn evaluate(
         &request.user_info.username,
         &request.user_info.groups,
     );
-    let namespace_object = request
-        .namespace_labels
-        .as_ref()
-        .filter(|_| !facts.namespace.is_empty())
-        .map(|labels| {
-            serde_json::json!({
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {"name": facts.namespace, "labels": labels},
-            })
-        });
+    let namespace_object = if is_cluster_scoped(&facts.kind) {
+        None
+    } else {
+        let name = if facts.namespace.is_empty() {
+            "default"
+        } else {
+            facts.namespace.as_str()
+        };
+        let mut labels = request.namespace_labels.clone().unwrap_or_default();
+        labels
+            .entry("kubernetes.io/metadata.name".to_string())
+            .or_insert_with(|| name.to_string());
+        Some(serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": name, "labels": labels},
+        }))
+    };
     let mut environment = Environment::new(&[
         ("object", to_cel(&object)),
         ("oldObject", to_cel(&old_object)),
@@ -80,20 +87,16 @@ pub fn evaluate(
         Err(Decision::Unsupported { reason }) => return (RuleStatus::Unknown, reason),
         Err(Decision::Error { message }) => return (RuleStatus::Error, message),
         Err(_) => {
-            return (
-                RuleStatus::Error,
-                "cel preconditions failed".to_string(),
-            );
+            return (RuleStatus::Error, "cel preconditions failed".to_string());
         }
     }
     let decisions = validate(&environment, cel.get("expressions"), prefix);
-    let folded = super::validating_policy::outcome(&decisions, |status, message| {
-        super::RuleResult {
+    let folded =
+        super::validating_policy::outcome(&decisions, |status, message| super::RuleResult {
             policy: String::new(),
             rule: rule_name.to_string(),
             status,
             message,
-        }
-    });
+        });
     (folded.status, folded.message)
 }

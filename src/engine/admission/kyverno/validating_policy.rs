@@ -85,7 +85,11 @@ pub struct PolicyRequest<'a> {
 /// Where the Pod template of a controller lives, for autogen.
 pub fn template_prefix(kind: &str) -> Option<&'static str> {
     match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicaSet"
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
+        | "ReplicaSet"
         | "ReplicationController" => Some("spec.template"),
         "CronJob" => Some("spec.jobTemplate.spec.template"),
         _ => None,
@@ -100,8 +104,14 @@ pub fn evaluate(policy: &ValidatingPolicy, request: &PolicyRequest<'_>) -> Optio
     {
         return None;
     }
-    let namespace_labels: Option<BTreeMap<String, String>> = (!identity.namespace.is_empty())
-        .then(|| string_map(request.namespace_object.and_then(|object| object.pointer("/metadata/labels"))));
+    let namespace_labels: Option<BTreeMap<String, String>> =
+        (!identity.namespace.is_empty()).then(|| {
+            string_map(
+                request
+                    .namespace_object
+                    .and_then(|object| object.pointer("/metadata/labels")),
+            )
+        });
     let object_labels = string_map(request.resource.pointer("/metadata/labels"));
     let constraints = policy.spec.get("matchConstraints").unwrap_or(&Value::Null);
     let direct = MatchTarget {
@@ -150,14 +160,21 @@ pub fn evaluate(policy: &ValidatingPolicy, request: &PolicyRequest<'_>) -> Optio
         status,
         message,
     };
-    if policy.spec.get("paramKind").is_some_and(|kind| !kind.is_null()) {
+    if policy
+        .spec
+        .get("paramKind")
+        .is_some_and(|kind| !kind.is_null())
+    {
         return Some(result(
             RuleStatus::Unknown,
             "ValidatingPolicy parameters (`paramKind`) are not evaluated yet".to_string(),
         ));
     }
     let (object, old_object) = if request.operation == "DELETE" {
-        (Value::Null, request.old_resource.unwrap_or(request.resource).clone())
+        (
+            Value::Null,
+            request.old_resource.unwrap_or(request.resource).clone(),
+        )
     } else {
         (
             request.resource.clone(),
@@ -176,16 +193,29 @@ pub fn evaluate(policy: &ValidatingPolicy, request: &PolicyRequest<'_>) -> Optio
         ("params", kube_cel::cel::Value::Null),
         (
             "namespaceObject",
-            request.namespace_object.map(to_cel).unwrap_or(kube_cel::cel::Value::Null),
+            request
+                .namespace_object
+                .map(to_cel)
+                .unwrap_or(kube_cel::cel::Value::Null),
         ),
     ]);
     bind_variables(&mut environment, policy.spec.get("variables"), prefix);
     match match_conditions(&environment, policy.spec.get("matchConditions"), prefix) {
         Ok(true) => {}
-        Ok(false) => return Some(result(RuleStatus::Skip, "match conditions not met".to_string())),
+        Ok(false) => {
+            return Some(result(
+                RuleStatus::Skip,
+                "match conditions not met".to_string(),
+            ));
+        }
         Err(Decision::Unsupported { reason }) => return Some(result(RuleStatus::Unknown, reason)),
         Err(Decision::Error { message }) => return Some(result(RuleStatus::Error, message)),
-        Err(_) => return Some(result(RuleStatus::Error, "match conditions failed".to_string())),
+        Err(_) => {
+            return Some(result(
+                RuleStatus::Error,
+                "match conditions failed".to_string(),
+            ));
+        }
     }
     let decisions = validate(&environment, policy.spec.get("validations"), prefix);
     Some(outcome(&decisions, result))
@@ -199,7 +229,10 @@ fn autogen_disabled(spec: &Value) -> bool {
 
 /// Folds decisions into one result: a denial fails (its message), else an error errs, else an
 /// unsupported expression is unknown, else pass.
-pub fn outcome(decisions: &[Decision], result: impl Fn(RuleStatus, String) -> RuleResult) -> RuleResult {
+pub fn outcome(
+    decisions: &[Decision],
+    result: impl Fn(RuleStatus, String) -> RuleResult,
+) -> RuleResult {
     if let Some(message) = decisions.iter().find_map(|decision| match decision {
         Decision::Deny { message, .. } => Some(message.clone()),
         _ => None,
