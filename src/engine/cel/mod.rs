@@ -45,7 +45,7 @@ impl CelError {
 }
 
 /// A compiled expression: its source, its rewritten AST, and the functions it calls by their
-/// qualified names (for precise `unknown` reasons).
+/// qualified names, plus `authorizer` when it is read (for precise `unknown` reasons).
 #[derive(Debug)]
 pub struct Program {
     pub source: String,
@@ -201,7 +201,13 @@ fn rewrite(expression: &mut Expression, calls: &mut Vec<String>) -> Result<bool,
                 message: "unspecified expression".to_string(),
             });
         }
-        Expr::Ident(_) | Expr::Literal(_) => false,
+        Expr::Ident(name) => {
+            if name == "authorizer" {
+                calls.push(name.clone());
+            }
+            false
+        }
+        Expr::Literal(_) => false,
     };
     if let Some((operand, field)) = optional_select {
         let field = Expression {
@@ -441,7 +447,9 @@ impl Environment {
                     message: format!("no such key: {key}"),
                 }),
             ExecutionError::UndeclaredReference(name) => {
-                if name.as_str() == "authorizer" {
+                if name.as_str() == "authorizer"
+                    || program.calls.iter().any(|call| call == "authorizer")
+                {
                     return CelError::Unsupported {
                         feature: "`authorizer` checks are not available client-side".to_string(),
                     };
