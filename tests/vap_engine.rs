@@ -194,3 +194,28 @@ fn kyverno_cel_cases() {
     assert!(count >= 10, "only {count} cases");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// `check` on the VAP scenario (`testdata/vap/scenario/`): a parameterized policy bound with
+/// Deny in one namespace and Warn in another, and a label policy; the table is an insta
+/// snapshot and the run exits 1 because something is blocked.
+#[test]
+fn check_table_on_the_vap_scenario() {
+    let output = cargo_bin_cmd!("kubectl-potoo")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .args([
+            "check",
+            "-f",
+            "testdata/vap/scenario/manifests.yaml",
+            "--from",
+            "testdata/vap/scenario/cluster.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    insta::with_settings!({snapshot_path => "../testdata/snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!("check_vap_scenario_table", text);
+    });
+}
