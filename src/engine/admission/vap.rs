@@ -358,7 +358,7 @@ fn parameters(
     let selector = param_ref
         .get("selector")
         .filter(|selector| selector.is_object())
-        .map(|selector| LabelSelector::from_value(selector));
+        .map(LabelSelector::from_value);
     let selector = match selector {
         Some(Ok(selector)) => Some(selector),
         Some(Err(error)) => {

@@ -108,9 +108,8 @@ fn rewrite(expression: &mut Expression, calls: &mut Vec<String>) -> Result<bool,
     let mut optional_select: Option<(Expression, String)> = None;
     let yields_optional = match &mut expression.expr {
         Expr::Call(call) => {
-            let mut optional_target = false;
             if let Some(target) = call.target.as_deref_mut() {
-                optional_target = rewrite(target, calls)?;
+                rewrite(target, calls)?;
             }
             let mut optional_arguments = Vec::with_capacity(call.args.len());
             for argument in &mut call.args {
@@ -124,7 +123,6 @@ fn rewrite(expression: &mut Expression, calls: &mut Vec<String>) -> Result<bool,
                 _ => call.func_name.clone(),
             };
             calls.push(qualified);
-            let _ = optional_target;
             match call.func_name.as_str() {
                 "_?._" => {
                     call.func_name = optional::SELECT.to_string();
