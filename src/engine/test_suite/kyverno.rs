@@ -10,9 +10,11 @@ use serde_json::Value;
 
 use super::{CaseOutcome, CaseResult, SuiteResult, SuiteSource, parse_documents};
 use crate::engine::admission::kyverno::exceptions::PolicyException;
+use crate::engine::admission::kyverno::validating_policy::{self, PolicyRequest, ValidatingPolicy};
 use crate::engine::admission::kyverno::{
     self, Policy, Request, RuleResult, RuleStatus, UserInfo, string_map,
 };
+use crate::engine::cel::admission::with_namespace;
 
 const POD_CONTROLLERS: [&str; 7] = [
     "Deployment",
@@ -41,6 +43,7 @@ struct OtherPolicy {
 struct Suite {
     name: String,
     policies: Vec<Policy>,
+    validating_policies: Vec<ValidatingPolicy>,
     other_policies: Vec<OtherPolicy>,
     resources: Vec<Value>,
     exceptions: Vec<PolicyException>,
@@ -225,10 +228,13 @@ fn load_suite(file: &Path, source: &dyn SuiteSource) -> Result<Suite, String> {
         .unwrap_or_default()
         .to_string();
     let mut policies = Vec::new();
+    let mut validating_policies = Vec::new();
     let mut other_policies = Vec::new();
     for policy in load_documents(base, &string_list(document.get("policies")), source)? {
         if let Some(parsed) = Policy::from_value(&policy) {
             policies.push(parsed);
+        } else if let Some(parsed) = ValidatingPolicy::from_value(&policy) {
+            validating_policies.push(parsed);
         } else if let (Some(kind), Some(name)) = (
             policy.get("kind").and_then(Value::as_str),
             policy.pointer("/metadata/name").and_then(Value::as_str),
@@ -274,6 +280,7 @@ fn load_suite(file: &Path, source: &dyn SuiteSource) -> Result<Suite, String> {
     Ok(Suite {
         name,
         policies,
+        validating_policies,
         other_policies,
         resources,
         exceptions,
@@ -393,6 +400,37 @@ fn run_cases(suite: &Suite) -> Vec<CaseResult> {
                 || policy_name.rsplit('/').next() == Some(policy.name.as_str())
         });
         let Some(policy_index) = policy_index else {
+            if let Some(validating) = suite.validating_policies.iter().find(|candidate| {
+                candidate.name == policy_name
+                    || policy_name.rsplit('/').next() == Some(candidate.name.as_str())
+            }) {
+                for name in &names {
+                    let matching = matching_resources(suite, &kind, &namespace, name);
+                    if matching.is_empty() {
+                        let mut case = base_case(format!("{kind}/{name}"));
+                        case.outcome = CaseOutcome::Fail;
+                        case.policy_kind = validating.kind.clone();
+                        case.rule_kind = "cel".to_string();
+                        case.reason = format!("resource `{name}` is not in the suite's resources");
+                        cases.push(case);
+                        continue;
+                    }
+                    for resource_index in matching {
+                        let resource = &suite.resources[resource_index];
+                        let mut case = base_case(resource_label(resource));
+                        case.policy_kind = validating.kind.clone();
+                        case.rule_kind = "cel".to_string();
+                        let result = evaluate_validating(suite, validating, resource);
+                        compare(
+                            &mut case,
+                            result.as_ref().map(|result| vec![result]),
+                            suite.unsupported.as_deref(),
+                        );
+                        cases.push(case);
+                    }
+                }
+                continue;
+            }
             for name in &names {
                 let mut case = base_case(format!("{kind}/{name}"));
                 match suite
@@ -404,8 +442,7 @@ fn run_cases(suite: &Suite) -> Vec<CaseResult> {
                         case.policy_kind = other.kind.clone();
                         case.rule_kind = "cel".to_string();
                         case.actual = "unknown".to_string();
-                        case.reason =
-                            format!("`{}` policies (CEL) are not evaluated yet", other.kind);
+                        case.reason = format!("`{}` policies are not evaluated", other.kind);
                     }
                     None => {
                         case.outcome = CaseOutcome::Fail;
@@ -419,32 +456,7 @@ fn run_cases(suite: &Suite) -> Vec<CaseResult> {
         };
         let policy = &suite.policies[policy_index];
         for name in &names {
-            let (resource_namespace, resource_name) = match name.split_once('/') {
-                Some((namespace, name)) if namespace_given(name) => {
-                    (namespace.to_string(), name.to_string())
-                }
-                _ => (namespace.clone(), name.clone()),
-            };
-            let matching: Vec<usize> = suite
-                .resources
-                .iter()
-                .enumerate()
-                .filter(|(_, resource)| {
-                    resource.pointer("/metadata/name").and_then(Value::as_str)
-                        == Some(resource_name.as_str())
-                        && (kind.is_empty()
-                            || text(resource, "kind") == kind
-                            || kind.ends_with(&format!("/{}", text(resource, "kind"))))
-                        && (resource_namespace.is_empty()
-                            || resource
-                                .pointer("/metadata/namespace")
-                                .and_then(Value::as_str)
-                                .filter(|namespace| !namespace.is_empty())
-                                .unwrap_or("default")
-                                == resource_namespace)
-                })
-                .map(|(index, _)| index)
-                .collect();
+            let matching = matching_resources(suite, &kind, &namespace, name);
             if matching.is_empty() {
                 let mut case = base_case(format!("{kind}/{name}"));
                 case.outcome = CaseOutcome::Fail;
@@ -469,6 +481,36 @@ fn run_cases(suite: &Suite) -> Vec<CaseResult> {
         }
     }
     cases
+}
+
+/// The suite's resources a result names (`name` or `namespace/name`, of `kind`).
+fn matching_resources(suite: &Suite, kind: &str, namespace: &str, name: &str) -> Vec<usize> {
+    let (resource_namespace, resource_name) = match name.split_once('/') {
+        Some((namespace, name)) if namespace_given(name) => {
+            (namespace.to_string(), name.to_string())
+        }
+        _ => (namespace.to_string(), name.to_string()),
+    };
+    suite
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(_, resource)| {
+            resource.pointer("/metadata/name").and_then(Value::as_str)
+                == Some(resource_name.as_str())
+                && (kind.is_empty()
+                    || text(resource, "kind") == kind
+                    || kind.ends_with(&format!("/{}", text(resource, "kind"))))
+                && (resource_namespace.is_empty()
+                    || resource
+                        .pointer("/metadata/namespace")
+                        .and_then(Value::as_str)
+                        .filter(|namespace| !namespace.is_empty())
+                        .unwrap_or("default")
+                        == resource_namespace)
+        })
+        .map(|(index, _)| index)
+        .collect()
 }
 
 /// `ns/name` in `resources` names a namespace unless the part after `/` is empty.
@@ -592,4 +634,40 @@ fn evaluate(suite: &Suite, policy: &Policy, resource: &Value) -> Vec<RuleResult>
     request.rule_variables = rule_variables;
     request.exceptions = &suite.exceptions;
     kyverno::evaluate(policy, &request)
+}
+
+fn evaluate_validating(
+    suite: &Suite,
+    policy: &ValidatingPolicy,
+    resource: &Value,
+) -> Option<RuleResult> {
+    let operation = suite
+        .values
+        .global
+        .iter()
+        .rev()
+        .find(|(key, _)| key == "request.operation")
+        .and_then(|(_, value)| value.as_str())
+        .unwrap_or("CREATE")
+        .to_string();
+    let (resource, namespace_object) = with_namespace(resource, |namespace| {
+        let mut labels = suite
+            .values
+            .namespace_labels
+            .get(namespace)
+            .cloned()
+            .unwrap_or_default();
+        labels
+            .entry("kubernetes.io/metadata.name".to_string())
+            .or_insert_with(|| namespace.to_string());
+        labels
+    });
+    let request = PolicyRequest {
+        resource: &resource,
+        old_resource: None,
+        operation: &operation,
+        user_info: &suite.user_info,
+        namespace_object: (!namespace_object.is_null()).then_some(&namespace_object),
+    };
+    validating_policy::evaluate(policy, &request)
 }

@@ -15,6 +15,7 @@ use crate::model::finding::{Finding, Verdict};
 
 use super::exceptions::PolicyException;
 use super::pattern::wildcard_matches;
+use super::validating_policy::{self, PolicyRequest, ValidatingPolicy};
 use super::{Policy, Request, RuleResult, RuleStatus};
 
 /// A policy (kind, namespace, name) evaluated on the object itself or on its Pod (`true`).
@@ -39,6 +40,13 @@ pub fn evaluate(
         let Details::Kyverno(details) = &constraint.details else {
             continue;
         };
+        if matches!(
+            details.policy_kind.as_str(),
+            "ValidatingPolicy" | "NamespacedValidatingPolicy"
+        ) {
+            findings.extend(validating_policy_finding(context, object, applicable));
+            continue;
+        }
         if !matches!(details.policy_kind.as_str(), "ClusterPolicy" | "Policy") {
             findings.push(unknown_finding(
                 object,
@@ -145,6 +153,107 @@ fn evaluate_policy(
         request.old_resource = Some(&existing.value);
     }
     super::evaluate(policy, &request)
+}
+
+/// A Kyverno ValidatingPolicy on the object (or the Pod its controller creates, through
+/// autogen): a failure blocks under `Deny`, warns under `Warn`/`Audit`.
+fn validating_policy_finding(
+    context: &CheckContext<'_>,
+    object: &ObjectUnderCheck<'_>,
+    applicable: &Applicable<'_>,
+) -> Option<Finding> {
+    let source = &applicable.constraint.source;
+    let Some(policy) = context
+        .merged
+        .find(
+            "policies.kyverno.io",
+            &source.kind,
+            source.namespace.as_deref(),
+            &source.name,
+        )
+        .and_then(|policy| ValidatingPolicy::from_value(&policy.value))
+    else {
+        return Some(unknown_finding(
+            object,
+            applicable,
+            format!(
+                "because {} `{}` could not be read back from the cluster state",
+                source.kind, source.name
+            ),
+        ));
+    };
+    let mut resource = object.manifest.object.value.clone();
+    if let Some(metadata) = resource.get_mut("metadata").and_then(Value::as_object_mut)
+        && !metadata.contains_key("namespace")
+        && !object.namespace.is_empty()
+    {
+        metadata.insert(
+            "namespace".to_string(),
+            Value::String(object.namespace.to_string()),
+        );
+    }
+    let group_kind = object.manifest.object.group_kind();
+    let existing = context.cluster.find(
+        &group_kind.group,
+        &group_kind.kind,
+        Some(object.namespace),
+        &object.manifest.object.name,
+    );
+    let namespace_object = context
+        .merged
+        .namespace(object.namespace)
+        .map(|namespace| namespace.value.clone())
+        .unwrap_or_else(|| {
+            serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": object.namespace,
+                    "labels": context.merged.namespace_labels(object.namespace),
+                },
+            })
+        });
+    let user_info = super::UserInfo::default();
+    let request = PolicyRequest {
+        resource: &resource,
+        old_resource: existing.map(|existing| &existing.value),
+        operation: if existing.is_some() {
+            "UPDATE"
+        } else {
+            "CREATE"
+        },
+        user_info: &user_info,
+        namespace_object: Some(&namespace_object),
+    };
+    let result = validating_policy::evaluate(&policy, &request)?;
+    let actions = policy.validation_actions();
+    match result.status {
+        RuleStatus::Pass | RuleStatus::Skip => None,
+        RuleStatus::Fail | RuleStatus::Warn => {
+            let message = format!("{} `{}`: {}", source.kind, source.name, result.message);
+            if actions.iter().any(|action| action == "Deny") {
+                Some(finding(object, applicable, Verdict::Blocked, message))
+            } else {
+                let mut entry = finding(object, applicable, Verdict::Warning, message);
+                entry.reason = Some(format!(
+                    "validation actions `{}`: the {} is admitted",
+                    actions.join(", "),
+                    object.checked.kind
+                ));
+                Some(entry)
+            }
+        }
+        RuleStatus::Error => Some(unknown_finding(
+            object,
+            applicable,
+            format!("because the policy failed to evaluate: {}", result.message),
+        )),
+        RuleStatus::Unknown => Some(unknown_finding(
+            object,
+            applicable,
+            format!("because {}", result.message),
+        )),
+    }
 }
 
 fn effective_action(details: &KyvernoDetails, namespace: &str) -> String {

@@ -1,14 +1,16 @@
 //! Kyverno admission engine: evaluates ClusterPolicy/Policy validate rules (pattern, anyPattern,
-//! deny, foreach, podSecurity) on one resource, with match/exclude, autogen, context entries,
+//! deny, foreach, podSecurity, and `validate.cel` through `cel.rs`) on one resource, with match/exclude, autogen, context entries,
 //! preconditions and PolicyExceptions, and returns one result per applicable rule.
 
 pub mod admission;
 pub mod autogen;
+pub mod cel;
 pub mod conditions;
 pub mod exceptions;
 pub mod foreach;
 pub mod pattern;
 pub mod podsecurity;
+pub mod validating_policy;
 pub mod variables;
 
 use std::collections::BTreeMap;
@@ -317,6 +319,10 @@ fn evaluate_rule(
             RuleStatus::Skip,
             format!("rule is skipped due to policy exception `{exception}`"),
         ));
+    }
+    if let Some(cel_rule) = validate.get("cel").filter(|cel_rule| cel_rule.is_object()) {
+        let (status, message) = cel::evaluate(cel_rule, rule, request, facts);
+        return Some(result(policy, rule, status, message));
     }
     let mut context = base_context(request, facts);
     if let Some(values) = request.rule_variables.get(&rule_name(rule)) {
