@@ -214,18 +214,7 @@ fn setup(loader: &Loader<'_>, test: &Value) -> Result<TestSetup, TestFailure> {
         });
     }
     let program = match compiled.program {
-        TemplateProgram::Rego(program) => *program,
-        TemplateProgram::Cel => {
-            return Err(TestFailure {
-                outcome: CaseOutcome::Unknown,
-                reason: format!(
-                    "because ConstraintTemplate `{}` has only `K8sNativeValidation` (CEL) code, \
-                     which potoo does not evaluate for Gatekeeper yet",
-                    compiled.name
-                ),
-                constraint_kind,
-            });
-        }
+        TemplateProgram::Rego(program) | TemplateProgram::Cel(program) => *program,
     };
     let matcher = ConstraintMatch::from_constraint(&constraint).map_err(|reason| TestFailure {
         outcome: CaseOutcome::Fail,

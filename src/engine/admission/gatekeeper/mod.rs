@@ -3,10 +3,11 @@
 //! re-checking the constraint's `spec.match` on the real object. `check` turns violations into
 //! findings with the webhook's message (`[<constraint name>] <msg>`) and the verdict of the
 //! constraint's enforcement action at the webhook; `test` (gator suites) counts them. Templates
-//! with only `K8sNativeValidation` (CEL) code, Rego that fails and `external_data` calls are
-//! `unknown`, never a pass.
+//! with only `K8sNativeValidation` code run their CEL (`cel.rs`); Rego that fails, CEL that
+//! errors and `external_data` calls are `unknown`, never a pass.
 
 pub mod builtins;
+pub mod cel;
 pub mod enforcement;
 pub mod inventory;
 pub mod matching;
@@ -59,10 +60,7 @@ pub fn prepare(template: &Value, data: &regorus::Value) -> Result<RegoProgram, S
         TemplateProgram::Rego(program) => program.with_data(data).map_err(|error| {
             format!("because ConstraintTemplate `{name}` cannot be evaluated: {error}")
         }),
-        TemplateProgram::Cel => Err(format!(
-            "because ConstraintTemplate `{name}` has only `K8sNativeValidation` (CEL) code, \
-             which potoo does not evaluate for Gatekeeper yet"
-        )),
+        TemplateProgram::Cel(program) => Ok(*program),
     }
 }
 

@@ -1,8 +1,8 @@
 //! One ConstraintTemplate compiled for evaluation: the Rego of its `admission.k8s.gatekeeper.sh`
 //! target (classic `rego` + `libs`, Rego v0; or `code[]` with `engine: Rego`, whose
 //! `source.version: v1` selects Rego v1) in a regorus engine of its own, so libraries of different
-//! templates never collide; or, when its only code is `K8sNativeValidation`, its CEL, which is not
-//! evaluated. Rego v0 multi-body rules, which regorus rejects or reads as `else`, are split first
+//! templates never collide; or, when its only code is `K8sNativeValidation`, its CEL (`cel.rs`).
+//! Rego v0 multi-body rules, which regorus rejects or reads as `else`, are split first
 //! (`multi_body.rs`). Every evaluation is time-boxed; an error is never a pass.
 
 use std::num::NonZeroU32;
@@ -48,6 +48,8 @@ pub enum EvaluationError {
     Rego(String),
     #[error("its `violation` rule produced {0}, not a set of `{{msg, details}}` objects")]
     Shape(String),
+    #[error("evaluating its CEL failed: {0}")]
+    Cel(String),
 }
 
 /// A violation as the template reports it.
@@ -71,7 +73,7 @@ pub enum RegoVersion {
 pub enum TemplateProgram {
     Rego(Box<RegoProgram>),
     /// Only `K8sNativeValidation` (CEL) code.
-    Cel,
+    Cel(Box<RegoProgram>),
 }
 
 /// A compiled ConstraintTemplate.
@@ -87,9 +89,7 @@ pub struct CompiledTemplate {
 /// Rego code loaded in its own engine.
 #[derive(Clone)]
 pub struct RegoProgram {
-    engine: Engine,
-    /// `data.<package>.violation`.
-    rule: String,
+    backend: Backend,
     pub version: RegoVersion,
     /// Whether the code mentions `inventory` (so `data.inventory` is worth loading).
     pub uses_inventory: bool,
@@ -98,6 +98,17 @@ pub struct RegoProgram {
     /// Whether the target also has `K8sNativeValidation` code, which Gatekeeper runs instead of
     /// the Rego when its CEL driver is enabled (it is first in Gatekeeper's driver priority).
     pub has_cel_alternative: bool,
+}
+
+/// What evaluates a template: its Rego in a regorus engine, or its `K8sNativeValidation` CEL.
+#[derive(Clone)]
+enum Backend {
+    Rego {
+        engine: Engine,
+        /// `data.<package>.violation`.
+        rule: String,
+    },
+    Cel(super::cel::CelCode),
 }
 
 /// The Rego source of the target: main module, libraries, version.
@@ -136,8 +147,10 @@ impl CompiledTemplate {
                 program.has_cel_alternative = has_cel(target);
                 TemplateProgram::Rego(Box::new(program))
             }
-            None if has_cel(target) => TemplateProgram::Cel,
-            None => return Err(TemplateError::NoRego),
+            None => match super::cel::CelCode::of_target(target) {
+                Some(code) => TemplateProgram::Cel(Box::new(RegoProgram::from_cel(code))),
+                None => return Err(TemplateError::NoRego),
+            },
         };
         Ok(CompiledTemplate {
             name,
@@ -269,8 +282,10 @@ impl RegoProgram {
         let uses_inventory = mentions("inventory");
         let uses_user_info = mentions("userInfo");
         Ok(RegoProgram {
-            engine,
-            rule: format!("{package}.violation"),
+            backend: Backend::Rego {
+                engine,
+                rule: format!("{package}.violation"),
+            },
             version: source.version,
             uses_inventory,
             uses_user_info,
@@ -278,13 +293,28 @@ impl RegoProgram {
         })
     }
 
+    /// A template whose only code is `K8sNativeValidation` CEL.
+    fn from_cel(code: super::cel::CelCode) -> RegoProgram {
+        RegoProgram {
+            backend: Backend::Cel(code),
+            version: RegoVersion::V0,
+            uses_inventory: false,
+            uses_user_info: false,
+            has_cel_alternative: false,
+        }
+    }
+
+    /// Whether the program is the template's CEL (no Rego).
+    pub fn is_cel(&self) -> bool {
+        matches!(self.backend, Backend::Cel(_))
+    }
+
     /// The same program with `data` set (`{"inventory": …}`, see `Inventory::to_data`); a
     /// program that never mentions the inventory is returned as is.
     pub fn with_data(&self, data: &RegoValue) -> Result<RegoProgram, EvaluationError> {
         let mut program = self.clone();
-        if self.uses_inventory {
-            program
-                .engine
+        if let (true, Backend::Rego { engine, .. }) = (self.uses_inventory, &mut program.backend) {
+            engine
                 .add_data(data.clone())
                 .map_err(|error| EvaluationError::Rego(first_line(&error)))?;
         }
@@ -293,10 +323,14 @@ impl RegoProgram {
 
     /// The violations of `input` (`{review, parameters}`), in the engine's (sorted) order.
     pub fn violations(&self, input: &Value) -> Result<Vec<Violation>, EvaluationError> {
-        let mut engine = self.engine.clone();
+        let (engine, rule) = match &self.backend {
+            Backend::Rego { engine, rule } => (engine, rule),
+            Backend::Cel(code) => return code.violations(input),
+        };
+        let mut engine = engine.clone();
         engine.set_input(RegoValue::from(input.clone()));
         let result = engine
-            .eval_rule(self.rule.clone())
+            .eval_rule(rule.clone())
             .map_err(|error| EvaluationError::Rego(first_line(&error)))?;
         let items: Vec<RegoValue> = match result {
             RegoValue::Undefined => return Ok(Vec::new()),
@@ -418,7 +452,7 @@ mod tests {
         })));
         assert!(matches!(
             cel.map(|compiled| compiled.program),
-            Ok(TemplateProgram::Cel)
+            Ok(TemplateProgram::Cel(_))
         ));
         let broken = CompiledTemplate::compile(&template(json!({
             "target": TARGET, "rego": "package x\nviolation[{\"msg\": msg}] {"
