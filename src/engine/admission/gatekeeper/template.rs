@@ -104,7 +104,7 @@ pub struct RegoProgram {
 #[derive(Clone)]
 enum Backend {
     Rego {
-        engine: Engine,
+        engine: Box<Engine>,
         /// `data.<package>.violation`.
         rule: String,
     },
@@ -283,7 +283,7 @@ impl RegoProgram {
         let uses_user_info = mentions("userInfo");
         Ok(RegoProgram {
             backend: Backend::Rego {
-                engine,
+                engine: Box::new(engine),
                 rule: format!("{package}.violation"),
             },
             version: source.version,
@@ -327,7 +327,7 @@ impl RegoProgram {
             Backend::Rego { engine, rule } => (engine, rule),
             Backend::Cel(code) => return code.violations(input),
         };
-        let mut engine = engine.clone();
+        let mut engine = Engine::clone(engine);
         engine.set_input(RegoValue::from(input.clone()));
         let result = engine
             .eval_rule(rule.clone())
