@@ -615,6 +615,7 @@ fn remove_keys(value: &mut Value, keys: &[&str]) {
 /// where a summary that relied on them is replaced too.
 pub fn redact_explanation(
     explanation: &mut crate::engine::explain::Explanation,
+    constraints: &[Constraint],
     level: DetailLevel,
     own_namespace: &str,
 ) {
@@ -622,6 +623,14 @@ pub fn redact_explanation(
         return;
     }
     for error in &mut explanation.errors {
+        for remediation in &mut error.remediations {
+            if let Some(constraint) = constraints
+                .iter()
+                .find(|constraint| constraint.id == remediation.constraint_id)
+            {
+                redact_remediation(remediation, constraint, level, own_namespace);
+            }
+        }
         let mut hid_any = false;
         for constraint in &mut error.constraints {
             let Some(namespace) = constraint

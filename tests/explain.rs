@@ -293,7 +293,7 @@ fn summary_detail_hides_other_namespaces_constraints() {
     );
     let full = serde_json::to_string(&explanation).unwrap();
     assert!(full.contains("NetworkPolicy/team-a/default-deny-ingress"));
-    redact_explanation(&mut explanation, DetailLevel::Summary, "team-b");
+    redact_explanation(&mut explanation, &cluster.1, DetailLevel::Summary, "team-b");
     let redacted = serde_json::to_string(&explanation).unwrap();
     assert!(!redacted.contains("default-deny-ingress"), "{redacted}");
     assert!(!redacted.contains("db-0"), "{redacted}");
@@ -311,7 +311,12 @@ fn detailed_detail_keeps_names_and_hides_reasons_of_other_namespaces() {
         Some("pod/batch-worker-1"),
         &cluster,
     );
-    redact_explanation(&mut explanation, DetailLevel::Detailed, "team-b");
+    redact_explanation(
+        &mut explanation,
+        &cluster.1,
+        DetailLevel::Detailed,
+        "team-b",
+    );
     let foreign = explanation.errors[0]
         .constraints
         .iter()

@@ -17,7 +17,10 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
     if text.trim().is_empty() {
         bail!("`explain` needs the error text: as an argument, `-` for stdin, or --file");
     }
-    if matches!(global.output, OutputFormat::Connlist | OutputFormat::Junit) {
+    if matches!(
+        global.output,
+        OutputFormat::Connlist | OutputFormat::Junit | OutputFormat::Sarif | OutputFormat::Markdown
+    ) {
         return Err(super::unsupported_output("explain", global.output));
     }
     let scope = global.namespace_scope().await?;
@@ -39,7 +42,12 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
     };
     let mut explanation = explain::explain(&text, &snapshot, &adapted.constraints, &request);
     let own_namespace = global.own_namespace().await;
-    privacy::redact_explanation(&mut explanation, global.detail, &own_namespace);
+    privacy::redact_explanation(
+        &mut explanation,
+        &adapted.constraints,
+        global.detail,
+        &own_namespace,
+    );
     let stdout = match global.output {
         OutputFormat::Json => render::json::render(&explanation)?,
         OutputFormat::Yaml => render::yaml::render(&explanation)?,

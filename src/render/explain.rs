@@ -95,6 +95,13 @@ pub fn render(explanation: &Explanation, options: RenderOptions) -> String {
         for unreadable in &error.unreadable {
             out.push_str(&format!("  unreadable: {unreadable}\n"));
         }
+        for remediation in &error.remediations {
+            out.push_str("  remediation:\n");
+            for line in super::remediation::remediation_text(remediation, options).lines() {
+                out.push_str(&format!("    {line}").trim_end().to_string());
+                out.push('\n');
+            }
+        }
     }
     out
 }

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::Constraint;
+use crate::model::remediation::Remediation;
 use crate::model::report::API_VERSION;
 use crate::source::{Gap, Snapshot};
 
@@ -156,6 +157,9 @@ pub struct ErrorExplanation {
     pub summary: String,
     /// What could not be read that the explanation would have used.
     pub unreadable: Vec<String>,
+    /// What to do, for each resolved constraint when the confidence is high (as `remediate`
+    /// answers it); empty otherwise.
+    pub remediations: Vec<Remediation>,
 }
 
 /// The `Explanation` document `explain` prints.
@@ -200,6 +204,11 @@ pub fn explain(
         .filter_map(|unit| {
             let parsed = parsers::parse(&unit)?;
             let resolution = resolve::resolve(&parsed, snapshot, constraints, request);
+            let remediations = if resolution.confidence == Confidence::High {
+                remediations(snapshot, constraints, request, &resolution.constraints)
+            } else {
+                Vec::new()
+            };
             Some(ErrorExplanation {
                 text: unit,
                 family: parsed.family,
@@ -209,6 +218,7 @@ pub fn explain(
                 constraints: resolution.constraints,
                 summary: resolution.summary,
                 unreadable: resolution.unreadable,
+                remediations,
             })
         })
         .collect();
@@ -219,6 +229,33 @@ pub fn explain(
         gaps: snapshot.gaps.clone(),
         errors,
     }
+}
+
+/// What to do about each resolved constraint (`remediate`'s answer), tailored to `--workload`
+/// when it names a workload in the request's namespace.
+fn remediations(
+    snapshot: &Snapshot,
+    constraints: &[Constraint],
+    request: &ExplainRequest,
+    resolved: &[ResolvedConstraint],
+) -> Vec<Remediation> {
+    let workload = request.workload.as_deref().and_then(|text| {
+        let (kind, name) = text.split_once('/')?;
+        crate::index::find_workload(snapshot, &request.namespace, kind, name)
+    });
+    resolved
+        .iter()
+        .filter_map(|resolved| {
+            let constraint = constraints
+                .iter()
+                .find(|constraint| constraint.id == resolved.id)?;
+            Some(crate::remediation::remediation(
+                snapshot,
+                constraint,
+                workload.as_ref(),
+            ))
+        })
+        .collect()
 }
 
 /// Cuts a paste into error units: every line a parser recognizes as the start of an error opens a
