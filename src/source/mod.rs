@@ -1,7 +1,9 @@
 //! Sources of cluster state: the live cluster (kube-rs) or files (`--from`); both yield a Snapshot.
 
 pub mod catalog;
+pub mod deferred;
 pub mod files;
+pub mod json_list;
 pub mod live;
 pub mod slim;
 pub mod snapshot;
