@@ -98,7 +98,7 @@ pub fn render(explanation: &Explanation, options: RenderOptions) -> String {
         for remediation in &error.remediations {
             out.push_str("  remediation:\n");
             for line in super::remediation::remediation_text(remediation, options).lines() {
-                out.push_str(&format!("    {line}").trim_end().to_string());
+                out.push_str(format!("    {line}").trim_end());
                 out.push('\n');
             }
         }

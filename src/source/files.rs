@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::snapshot::{Gap, GapReason, Object, Snapshot, SourceInfo, object_from_value};
+use super::deferred::defer;
+use super::snapshot::{Entry, Gap, GapReason, Snapshot, SourceInfo, object_from_value};
 
 /// Where in the input a problem is: file, 1-based document index, field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,34 +63,29 @@ pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, F
         server_version: None,
         served_kinds: Vec::new(),
     });
-    let mut objects = Vec::new();
+    let mut entries = Vec::new();
     for contents in parsed {
-        objects.extend(contents.objects);
+        entries.extend(contents.objects);
         for gap in contents.gaps {
             snapshot.add_gap(gap);
         }
     }
-    objects.sort_unstable_by(|left, right| object_order(left).cmp(&object_order(right)));
+    entries.sort_by(|left, right| entry_order(left).cmp(&entry_order(right)));
     // The same object twice (a dump and its parts, or two API versions of it) is kept once.
-    objects.dedup_by(|left, right| object_order(left) == object_order(right));
-    for object in objects {
-        snapshot.insert(object);
+    entries.dedup_by(|left, right| entry_order(left) == entry_order(right));
+    for entry in entries {
+        snapshot.insert_entry(entry);
     }
     Ok(snapshot)
 }
 
 /// Sort key without allocation: group, kind, namespace, name.
-fn object_order(object: &Object) -> (&str, &str, Option<&str>, &str) {
-    let group = object
-        .api_version
+fn entry_order(entry: &Entry) -> (&str, &str, Option<&str>, &str) {
+    let group = entry
+        .api_version()
         .rsplit_once('/')
         .map_or("", |(group, _)| group);
-    (
-        group,
-        &object.kind,
-        object.namespace.as_deref(),
-        &object.name,
-    )
+    (group, entry.kind(), entry.namespace(), entry.name())
 }
 
 /// Files under a directory with a YAML or JSON extension, recursively, in a stable order.
@@ -123,7 +119,7 @@ fn collect_directory(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), F
 /// What one input held.
 #[derive(Debug, Default)]
 struct Contents {
-    objects: Vec<Object>,
+    objects: Vec<Entry>,
     gaps: Vec<Gap>,
 }
 
@@ -148,9 +144,20 @@ impl Input {
         }
     }
 
-    fn parse(&self) -> Result<Contents, FilesError> {
-        let (name, bytes) = self.load()?;
-        parse_input(&name, &bytes)
+    /// Parses the input; a `List` dump's items are split over `workers` threads. A file is read
+    /// into `buffer`, which a worker reuses from file to file (no fresh pages for every file).
+    fn parse(&self, workers: usize, buffer: &mut Vec<u8>) -> Result<Contents, FilesError> {
+        match self {
+            Input::Read(name, bytes) => parse_input(name, bytes, workers),
+            Input::File(path) => {
+                let name = path.display().to_string();
+                buffer.clear();
+                std::fs::File::open(path)
+                    .and_then(|mut file| file.read_to_end(buffer))
+                    .map_err(|error| file_error(&name, format!("cannot read: {error}")))?;
+                parse_input(&name, buffer, workers)
+            }
+        }
     }
 }
 
@@ -181,24 +188,40 @@ pub fn collect_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Inp
     Ok(inputs)
 }
 
+/// Parses the inputs on every core, each worker taking the next input when it is done with one
+/// (so one slow file does not leave a core idle); a single input is split by items instead.
 fn parse_in_parallel(inputs: &[Input]) -> Result<Vec<Contents>, FilesError> {
-    let workers = std::thread::available_parallelism()
+    let cores = std::thread::available_parallelism()
         .map(usize::from)
-        .unwrap_or(1)
-        .min(inputs.len().max(1));
-    if workers <= 1 || inputs.len() <= 1 {
-        return inputs.iter().map(Input::parse).collect();
+        .unwrap_or(1);
+    let workers = cores.min(inputs.len());
+    if workers <= 1 {
+        let mut buffer = Vec::new();
+        return inputs
+            .iter()
+            .map(|input| input.parse(cores, &mut buffer))
+            .collect();
     }
-    let chunk_size = inputs.len().div_ceil(workers);
-    let results: Vec<Result<Vec<Contents>, FilesError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = inputs
-            .chunks(chunk_size)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(Input::parse)
-                        .collect::<Result<Vec<_>, _>>()
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let parsed: Vec<Vec<(usize, Result<Contents, FilesError>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut parsed = Vec::new();
+                    let mut buffer = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(input) = inputs.get(index) else {
+                            break;
+                        };
+                        let result = input.parse(1, &mut buffer);
+                        let failed = result.is_err();
+                        parsed.push((index, result));
+                        if failed {
+                            break;
+                        }
+                    }
+                    parsed
                 })
             })
             .collect();
@@ -206,31 +229,40 @@ fn parse_in_parallel(inputs: &[Input]) -> Result<Vec<Contents>, FilesError> {
             .into_iter()
             .map(|handle| {
                 handle.join().unwrap_or_else(|_| {
-                    Err(file_error(
-                        "<worker>",
-                        "a parser thread stopped unexpectedly",
-                    ))
+                    vec![(
+                        0,
+                        Err(file_error(
+                            "<worker>",
+                            "a parser thread stopped unexpectedly",
+                        )),
+                    )]
                 })
             })
             .collect()
     });
-    let mut all = Vec::new();
-    for result in results {
-        all.extend(result?);
-    }
-    Ok(all)
+    let mut parsed: Vec<(usize, Result<Contents, FilesError>)> =
+        parsed.into_iter().flatten().collect();
+    // The first failing input in order is the one reported, as a sequential read would.
+    parsed.sort_by_key(|(index, _)| *index);
+    parsed.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Parses one file: JSON when it starts with `{` or `[`, else multi-document YAML.
-fn parse_input(name: &str, bytes: &[u8]) -> Result<Contents, FilesError> {
+fn parse_input(name: &str, bytes: &[u8], workers: usize) -> Result<Contents, FilesError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|error| file_error(name, format!("not UTF-8 text: {error}")))?;
     let trimmed = text.trim_start();
     let mut contents = Contents::default();
     if trimmed.starts_with('{')
+        && let Some(list) = super::json_list::split_list(text)
+        && let Ok(entries) = split_list_entries(name, list, workers)
+    {
+        // A problem in an item sends the file to serde_json's reader below, which reports it.
+        contents.objects = entries;
+    } else if trimmed.starts_with('{')
         && let Some(list) = parse_json_list(name, text)?
     {
-        add_raw_list(name, list, &mut contents)?;
+        add_raw_list(name, list, workers, &mut contents)?;
     } else {
         for document in decode_documents(name, text)? {
             add_document(
@@ -274,37 +306,136 @@ fn parse_json_list<'a>(name: &str, text: &'a str) -> Result<Option<RawList<'a>>,
     Ok(is_list.then_some(list))
 }
 
-fn add_raw_list(name: &str, list: RawList<'_>, contents: &mut Contents) -> Result<(), FilesError> {
+/// The entries of a `List` split by `json_list::split_list`, items on `workers` threads.
+fn split_list_entries(
+    name: &str,
+    list: super::json_list::SplitList<'_>,
+    workers: usize,
+) -> Result<Vec<Entry>, FilesError> {
+    let api_version = list.api_version.unwrap_or_default();
+    let kind = list.kind.unwrap_or_default();
+    let item_kind = kind
+        .strip_suffix("List")
+        .filter(|item_kind| !item_kind.is_empty());
+    in_parallel(list.items, workers, |index, item| {
+        list_item_entry(name, index, item.raw, item.compact, item_kind, &api_version)
+    })
+}
+
+/// `entry_of(index, item)` for every item, on up to `workers` threads (fewer for short lists),
+/// in order; the first error in order is returned.
+fn in_parallel<Item: Send, Output: Send>(
+    items: Vec<Item>,
+    workers: usize,
+    entry_of: impl Fn(usize, Item) -> Result<Output, FilesError> + Sync,
+) -> Result<Vec<Output>, FilesError> {
+    let workers = workers.min(items.len() / ITEMS_PER_WORKER).max(1);
+    if workers == 1 {
+        return items
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| entry_of(index, item))
+            .collect();
+    }
+    let chunk_size = items.len().div_ceil(workers);
+    let mut chunks: Vec<Vec<Item>> = Vec::new();
+    let mut items = items.into_iter();
+    loop {
+        let chunk: Vec<Item> = items.by_ref().take(chunk_size).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        chunks.push(chunk);
+    }
+    let entry_of = &entry_of;
+    let results: Vec<Result<Vec<Output>, FilesError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .enumerate()
+            .map(|(chunk, items)| {
+                scope.spawn(move || {
+                    items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, item)| entry_of(chunk * chunk_size + index, item))
+                        .collect::<Result<Vec<Output>, FilesError>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(file_error(
+                        "<worker>",
+                        "a parser thread stopped unexpectedly",
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut outputs = Vec::new();
+    for result in results {
+        outputs.extend(result?);
+    }
+    Ok(outputs)
+}
+
+/// Items per thread below which a `List` is not split.
+const ITEMS_PER_WORKER: usize = 2048;
+
+fn add_raw_list(
+    name: &str,
+    list: RawList<'_>,
+    workers: usize,
+    contents: &mut Contents,
+) -> Result<(), FilesError> {
     let kind = list.kind.unwrap_or_default();
     let api_version = list.api_version.unwrap_or_default();
     let item_kind = kind
         .strip_suffix("List")
         .filter(|item_kind| !item_kind.is_empty());
     let items = list.items.unwrap_or_default();
-    contents.objects.reserve(items.len());
-    for (index, raw) in items.into_iter().enumerate() {
-        let located = |message: String| FilesError {
-            file: name.to_string(),
-            document: Some(1),
-            line: None,
-            field: Some(format!("items[{index}]")),
-            message,
-        };
-        let mut item = super::slim::decode_item(raw.get(), item_kind)
-            .map_err(|error| located(format!("invalid item: {error}")))?;
-        if let (Some(item_kind), Value::Object(fields)) = (item_kind, &mut item) {
-            fields
-                .entry("kind")
-                .or_insert_with(|| Value::String(item_kind.to_string()));
-            fields
-                .entry("apiVersion")
-                .or_insert_with(|| Value::String(api_version.clone()));
-        }
-        contents
-            .objects
-            .push(object_from_value(item).map_err(|error| located(error.to_string()))?);
-    }
+    contents.objects = in_parallel(items, workers, |index, raw| {
+        let raw = raw.get();
+        let compact = super::json_list::compact_json(raw);
+        list_item_entry(name, index, raw, compact, item_kind, &api_version)
+    })?;
     Ok(())
+}
+
+/// One item of a JSON `List`: deferred when it is a well-formed object (see `deferred.rs`),
+/// else decoded now so that a problem is reported with file and field.
+fn list_item_entry(
+    name: &str,
+    index: usize,
+    raw: &str,
+    compact: Option<String>,
+    item_kind: Option<&str>,
+    api_version: &str,
+) -> Result<Entry, FilesError> {
+    if let Some(deferred) = compact.and_then(|compact| defer(compact, item_kind, api_version)) {
+        return Ok(Entry::Deferred(Box::new(deferred)));
+    }
+    let located = |message: String| FilesError {
+        file: name.to_string(),
+        document: Some(1),
+        line: None,
+        field: Some(format!("items[{index}]")),
+        message,
+    };
+    let mut item = super::slim::decode_item(raw, item_kind)
+        .map_err(|error| located(format!("invalid item: {error}")))?;
+    if let (Some(item_kind), Value::Object(fields)) = (item_kind, &mut item) {
+        fields
+            .entry("kind")
+            .or_insert_with(|| Value::String(item_kind.to_string()));
+        fields
+            .entry("apiVersion")
+            .or_insert_with(|| Value::String(api_version.to_string()));
+    }
+    let object = object_from_value(item).map_err(|error| located(error.to_string()))?;
+    Ok(Entry::Decoded(Box::new(object)))
 }
 
 /// One decoded document of an input, with where it starts.
@@ -485,7 +616,7 @@ fn add_document(
                 error.to_string(),
             )
         })?;
-        contents.objects.push(object);
+        contents.objects.push(Entry::Decoded(Box::new(object)));
     }
     Ok(())
 }
@@ -513,7 +644,7 @@ fn add_snapshot_document(
     for (index, item) in objects.into_iter().enumerate() {
         let object = object_from_value(item)
             .map_err(|error| located(Some(format!("objects[{index}]")), error.to_string()))?;
-        contents.objects.push(object);
+        contents.objects.push(Entry::Decoded(Box::new(object)));
     }
     if let Some(Value::Array(gaps)) = value.get("gaps") {
         for (index, gap) in gaps.iter().enumerate() {

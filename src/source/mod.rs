@@ -1,8 +1,10 @@
 //! Sources of cluster state: the live cluster (kube-rs) or files (`--from`); both yield a Snapshot.
 
 pub mod catalog;
+pub mod deferred;
 pub mod dry_run;
 pub mod files;
+pub mod json_list;
 pub mod live;
 pub mod locate;
 pub mod slim;

@@ -1,6 +1,8 @@
 //! Slim decoding of Pods from large `List` dumps: keeps the fields engines read (identity, labels,
-//! owners, ports, resources, security settings, volumes, placement, status) and drops the bulk no
-//! engine reads (probes, commands, mounts, managedFields), so 100,000 pods fit in memory quickly.
+//! owners, ports, resources, security settings, volumes, placement, status, the `host` of probes
+//! and lifecycle handlers) and drops the bulk no engine reads (commands, env, mounts, probe
+//! settings, managedFields), so 100,000 pods fit in memory. `tests/slim.rs` checks that every
+//! field a consumer reads survives.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -25,6 +27,8 @@ pub struct SlimPod {
 struct SlimMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     name: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    generate_name: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     namespace: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,7 +61,11 @@ struct SlimPodSpec {
     #[serde(default, rename = "hostIPC", skip_serializing_if = "Option::is_none")]
     host_ipc: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    host_users: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     service_account_name: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    service_account: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     node_name: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,6 +103,66 @@ struct SlimContainer {
     security_context: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     env_from: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    liveness_probe: Option<SlimHandler>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    readiness_probe: Option<SlimHandler>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    startup_probe: Option<SlimHandler>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lifecycle: Option<SlimLifecycle>,
+}
+
+/// A probe or lifecycle handler: only its `host` is read (Pod Security `hostProbesAndHostLifecycle`).
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SlimHandler {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    http_get: Option<SlimHost>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tcp_socket: Option<SlimHost>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct SlimHost {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    host: Option<Value>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SlimLifecycle {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    post_start: Option<SlimHandler>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pre_stop: Option<SlimHandler>,
+}
+
+impl SlimHandler {
+    /// `None` unless an action sets `host`, so handlers without one cost nothing.
+    fn with_host(self) -> Option<SlimHandler> {
+        let keep = |action: Option<SlimHost>| action.filter(|action| action.host.is_some());
+        let handler = SlimHandler {
+            http_get: keep(self.http_get),
+            tcp_socket: keep(self.tcp_socket),
+        };
+        (handler.http_get.is_some() || handler.tcp_socket.is_some()).then_some(handler)
+    }
+}
+
+impl SlimContainer {
+    fn drop_handlers_without_host(&mut self) {
+        self.liveness_probe = self.liveness_probe.take().and_then(SlimHandler::with_host);
+        self.readiness_probe = self.readiness_probe.take().and_then(SlimHandler::with_host);
+        self.startup_probe = self.startup_probe.take().and_then(SlimHandler::with_host);
+        self.lifecycle = self.lifecycle.take().and_then(|lifecycle| {
+            let lifecycle = SlimLifecycle {
+                post_start: lifecycle.post_start.and_then(SlimHandler::with_host),
+                pre_stop: lifecycle.pre_stop.and_then(SlimHandler::with_host),
+            };
+            (lifecycle.post_start.is_some() || lifecycle.pre_stop.is_some()).then_some(lifecycle)
+        });
+    }
 }
 
 #[derive(Deserialize, Serialize)]
@@ -135,11 +203,33 @@ pub fn decode_item(raw: &str, list_item_kind: Option<&str>) -> Result<Value, ser
         None => list_item_kind == Some("Pod"),
     };
     if is_pod {
-        let pod: SlimPod = serde_json::from_str(raw)?;
-        serde_json::to_value(pod)
+        decode_pod_or_whole(raw)
     } else {
         serde_json::from_str(raw)
     }
+}
+
+/// Decodes one Pod slimly, or whole when a field the slim form types (a container list, a
+/// probe) has another shape: such a Pod is kept as written, as YAML input would keep it.
+pub fn decode_pod_or_whole(raw: &str) -> Result<Value, serde_json::Error> {
+    decode_pod(raw).or_else(|_| serde_json::from_str(raw))
+}
+
+/// Decodes one Pod slimly.
+pub fn decode_pod(raw: &str) -> Result<Value, serde_json::Error> {
+    let mut pod: SlimPod = serde_json::from_str(raw)?;
+    if let Some(spec) = &mut pod.spec {
+        for containers in [
+            &mut spec.containers,
+            &mut spec.init_containers,
+            &mut spec.ephemeral_containers,
+        ] {
+            for container in containers.iter_mut().flatten() {
+                container.drop_handlers_without_host();
+            }
+        }
+    }
+    serde_json::to_value(pod)
 }
 
 #[cfg(test)]
@@ -172,6 +262,18 @@ mod tests {
                 .is_none()
         );
         assert!(value["spec"]["containers"][0].get("command").is_none());
+    }
+
+    #[test]
+    fn pods_of_another_shape_are_kept_whole() {
+        let value = decode_item(
+            r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": {"containers": "x", "extra": 1}}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(value["spec"]["containers"], "x");
+        assert_eq!(value["spec"]["extra"], 1);
     }
 
     #[test]

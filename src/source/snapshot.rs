@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::deferred::DeferredObject;
+
 /// The group and kind of an object (`networking.k8s.io`, `NetworkPolicy`); the core group is `""`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct GroupKind {
@@ -190,10 +192,67 @@ pub struct ServedKind {
     pub namespaced: bool,
 }
 
+/// One stored object: decoded, or deferred until first read (items of JSON `List` dumps, see
+/// `deferred.rs`). Its identity is known either way.
+#[derive(Debug)]
+pub(crate) enum Entry {
+    Decoded(Box<Object>),
+    Deferred(Box<DeferredObject>),
+}
+
+impl Entry {
+    /// The object, decoding it if it was deferred.
+    pub(crate) fn object(&self) -> &Object {
+        match self {
+            Entry::Decoded(object) => object,
+            Entry::Deferred(deferred) => deferred.object(),
+        }
+    }
+
+    pub(crate) fn api_version(&self) -> &str {
+        match self {
+            Entry::Decoded(object) => &object.api_version,
+            Entry::Deferred(deferred) => &deferred.api_version,
+        }
+    }
+
+    pub(crate) fn kind(&self) -> &str {
+        match self {
+            Entry::Decoded(object) => &object.kind,
+            Entry::Deferred(deferred) => &deferred.kind,
+        }
+    }
+
+    pub(crate) fn namespace(&self) -> Option<&str> {
+        match self {
+            Entry::Decoded(object) => object.namespace.as_deref(),
+            Entry::Deferred(deferred) => deferred.namespace.as_deref(),
+        }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Entry::Decoded(object) => &object.name,
+            Entry::Deferred(deferred) => &deferred.name,
+        }
+    }
+
+    fn group_kind(&self) -> GroupKind {
+        GroupKind::from_api_version(self.api_version(), self.kind())
+    }
+
+    fn is_pending(&self) -> bool {
+        matches!(self, Entry::Deferred(deferred) if !deferred.is_decoded())
+    }
+}
+
+/// A kind with at least this many undecoded objects is decoded on every core at its first read.
+const PARALLEL_DECODE_THRESHOLD: usize = 2048;
+
 /// Everything a source read. Live and offline sources produce the same shape.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    objects: Vec<Object>,
+    entries: Vec<Entry>,
     by_kind: HashMap<GroupKind, Vec<usize>>,
     namespaces: HashMap<String, usize>,
     pub gaps: Vec<Gap>,
@@ -211,32 +270,31 @@ impl Snapshot {
     /// Adds an object; a later object with the same kind/namespace/name replaces nothing, both are kept
     /// only once (the first wins) so a directory holding a dump and its parts does not double count.
     pub fn insert(&mut self, object: Object) {
-        let group_kind = object.group_kind();
-        let entry = self.by_kind.entry(group_kind.clone()).or_default();
-        let index = self.objects.len();
+        self.insert_entry(Entry::Decoded(Box::new(object)));
+    }
+
+    pub(crate) fn insert_entry(&mut self, entry: Entry) {
+        let group_kind = entry.group_kind();
+        let index = self.entries.len();
         if group_kind.group.is_empty() && group_kind.kind == "Namespace" {
-            if self.namespaces.contains_key(&object.name) {
+            if self.namespaces.contains_key(entry.name()) {
                 return;
             }
-            self.namespaces.insert(object.name.clone(), index);
+            self.namespaces.insert(entry.name().to_string(), index);
         }
-        entry.push(index);
-        self.objects.push(object);
+        self.by_kind.entry(group_kind).or_default().push(index);
+        self.entries.push(entry);
     }
 
     /// Drops namespaced objects outside `namespace` (cluster-scoped objects stay), as a live read
     /// limited to one namespace would.
     pub fn retain_namespace(&mut self, namespace: &str) {
-        let objects = std::mem::take(&mut self.objects);
+        let entries = std::mem::take(&mut self.entries);
         self.by_kind.clear();
         self.namespaces.clear();
-        for object in objects {
-            if object
-                .namespace
-                .as_deref()
-                .is_none_or(|own| own == namespace)
-            {
-                self.insert(object);
+        for entry in entries {
+            if entry.namespace().is_none_or(|own| own == namespace) {
+                self.insert_entry(entry);
             }
         }
         self.gaps
@@ -253,29 +311,64 @@ impl Snapshot {
         !self.gaps.is_empty()
     }
 
+    /// Every object (deferred ones are decoded as they are reached).
     pub fn objects(&self) -> impl Iterator<Item = &Object> {
-        self.objects.iter()
+        self.entries.iter().map(Entry::object)
     }
 
     pub fn len(&self) -> usize {
-        self.objects.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.entries.is_empty()
     }
 
-    /// All objects of one group/kind.
-    pub fn of_kind<'a>(&'a self, group: &str, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
-        let indices = self
-            .by_kind
+    fn indices(&self, group: &str, kind: &str) -> &[usize] {
+        self.by_kind
             .get(&GroupKind::new(group, kind))
             .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        indices.iter().map(move |index| &self.objects[*index])
+            .unwrap_or(&[])
     }
 
-    /// One object by group, kind, namespace and name.
+    /// All objects of one group/kind. The first read of a kind with many deferred objects decodes
+    /// them on every core.
+    pub fn of_kind<'a>(&'a self, group: &str, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        let indices = self.indices(group, kind);
+        self.decode_in_parallel(indices);
+        indices
+            .iter()
+            .map(move |index| self.entries[*index].object())
+    }
+
+    fn decode_in_parallel(&self, indices: &[usize]) {
+        let pending: Vec<&Entry> = indices
+            .iter()
+            .map(|index| &self.entries[*index])
+            .filter(|entry| entry.is_pending())
+            .collect();
+        if pending.len() < PARALLEL_DECODE_THRESHOLD {
+            return;
+        }
+        let workers = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1);
+        if workers <= 1 {
+            return;
+        }
+        let chunk_size = pending.len().div_ceil(workers);
+        std::thread::scope(|scope| {
+            for chunk in pending.chunks(chunk_size) {
+                scope.spawn(move || {
+                    for entry in chunk {
+                        entry.object();
+                    }
+                });
+            }
+        });
+    }
+
+    /// One object by group, kind, namespace and name (only that one is decoded).
     pub fn find(
         &self,
         group: &str,
@@ -283,8 +376,11 @@ impl Snapshot {
         namespace: Option<&str>,
         name: &str,
     ) -> Option<&Object> {
-        self.of_kind(group, kind)
-            .find(|object| object.name == name && object.namespace.as_deref() == namespace)
+        self.indices(group, kind)
+            .iter()
+            .map(|index| &self.entries[*index])
+            .find(|entry| entry.name() == name && entry.namespace() == namespace)
+            .map(Entry::object)
     }
 
     /// The group/kinds present, sorted.
@@ -295,18 +391,20 @@ impl Snapshot {
     }
 
     pub fn namespace(&self, name: &str) -> Option<&Object> {
-        self.namespaces.get(name).map(|index| &self.objects[*index])
+        self.namespaces
+            .get(name)
+            .map(|index| self.entries[*index].object())
     }
 
     /// Namespace names: those with a Namespace object, plus any namespace an object lives in.
     pub fn namespace_names(&self) -> Vec<String> {
         let mut names: std::collections::BTreeSet<String> =
             self.namespaces.keys().cloned().collect();
-        for object in &self.objects {
-            if let Some(namespace) = &object.namespace
+        for entry in &self.entries {
+            if let Some(namespace) = entry.namespace()
                 && !names.contains(namespace)
             {
-                names.insert(namespace.clone());
+                names.insert(namespace.to_string());
             }
         }
         names.into_iter().collect()
@@ -343,7 +441,7 @@ impl Snapshot {
             source: &self.source,
             incomplete: self.is_incomplete(),
             gaps: &self.gaps,
-            objects: self.objects.iter().map(|object| &object.value).collect(),
+            objects: self.objects().map(|object| &object.value).collect(),
         }
     }
 }
