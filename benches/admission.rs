@@ -144,7 +144,11 @@ fn measure(binary: &Path, arguments: &[String], scratch: &Path) -> Sample {
         String::from_utf8_lossy(&output.stderr)
     );
     let timing = fs::read_to_string(&timing_file).expect("no timing output");
+    // `/usr/bin/time` writes "Command exited with non-zero status 1" first when potoo exits 1.
     let fields: Vec<f64> = timing
+        .lines()
+        .last()
+        .unwrap_or_default()
         .split_whitespace()
         .filter_map(|field| field.parse().ok())
         .collect();
