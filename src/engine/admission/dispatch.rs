@@ -5,11 +5,13 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use crate::adapters::AdapterOutput;
 use crate::index::{Index, Workload};
 use crate::model::finding::{CheckedObject, Finding, Verdict};
 use crate::model::{Constraint, ConstraintType, Details, Effect};
-use crate::source::{GroupKind, Snapshot};
+use crate::source::{GroupKind, Object, Snapshot};
 
 use super::podtemplate::TemplatePod;
 use super::{CheckRequest, Manifest};
@@ -43,6 +45,52 @@ pub struct ObjectUnderCheck<'a> {
 impl ObjectUnderCheck<'_> {
     pub fn is_pod(&self) -> bool {
         self.manifest.object.group_kind() == GroupKind::new("", "Pod")
+    }
+
+    /// What admission reviews: the object itself, or the Pod its controller creates
+    /// (`through_pods`), with the namespace the apiserver fills in before admission.
+    pub fn admitted_value(&self, through_pods: bool) -> Value {
+        let (mut value, namespaced) = match (through_pods, self.template) {
+            (true, Some(template)) => (template.pod.clone(), true),
+            _ => {
+                let group_kind = self.manifest.object.group_kind();
+                (
+                    self.manifest.object.value.clone(),
+                    super::is_namespaced(&group_kind.group, &group_kind.kind),
+                )
+            }
+        };
+        if namespaced
+            && !self.namespace.is_empty()
+            && let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut)
+            && !metadata.contains_key("namespace")
+        {
+            metadata.insert(
+                "namespace".to_string(),
+                Value::String(self.namespace.to_string()),
+            );
+        }
+        value
+    }
+
+    /// The object as the cluster already has it (the request is then an UPDATE); never for the
+    /// Pods a controller creates, which are always new.
+    pub fn existing<'c>(
+        &self,
+        context: &CheckContext<'c>,
+        through_pods: bool,
+    ) -> Option<&'c Object> {
+        if through_pods {
+            return None;
+        }
+        let object = &self.manifest.object;
+        let group_kind = object.group_kind();
+        let namespace = super::is_namespaced(&group_kind.group, &group_kind.kind)
+            .then_some(self.namespace)
+            .filter(|namespace| !namespace.is_empty());
+        context
+            .cluster
+            .find(&group_kind.group, &group_kind.kind, namespace, &object.name)
     }
 }
 

@@ -9,8 +9,7 @@
 use serde_json::Value;
 
 use crate::engine::cel::admission::{
-    Decision, MatchTarget, ResourceIdentity, bind_variables, is_cluster_scoped, match_conditions,
-    matches, validate,
+    Decision, MatchTarget, ResourceIdentity, bind_variables, match_conditions, matches, validate,
 };
 use crate::engine::cel::{Environment, cel, to_cel};
 use crate::model::Details;
@@ -128,34 +127,12 @@ impl Request {
         object: &ObjectUnderCheck<'_>,
         through_pods: bool,
     ) -> Request {
-        let (mut value, display_name) = match (through_pods, object.template) {
-            (true, Some(template)) => (template.pod.clone(), template.display_name.clone()),
-            _ => (
-                object.manifest.object.value.clone(),
-                object.manifest.object.name.clone(),
-            ),
+        let value = object.admitted_value(through_pods);
+        let display_name = match (through_pods, object.template) {
+            (true, Some(template)) => template.display_name.clone(),
+            _ => object.manifest.object.name.clone(),
         };
-        if !object.namespace.is_empty()
-            && let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut)
-            && !metadata.contains_key("namespace")
-            && is_namespaced(&object.manifest.object)
-        {
-            metadata.insert(
-                "namespace".to_string(),
-                Value::String(object.namespace.to_string()),
-            );
-        }
-        let existing = (!through_pods)
-            .then(|| {
-                let group_kind = object.manifest.object.group_kind();
-                context.cluster.find(
-                    &group_kind.group,
-                    &group_kind.kind,
-                    value.pointer("/metadata/namespace").and_then(Value::as_str),
-                    &object.manifest.object.name,
-                )
-            })
-            .flatten();
+        let existing = object.existing(context, through_pods);
         let mut identity = ResourceIdentity::of(&value);
         if identity.name.is_empty() {
             identity.name = display_name.clone();
@@ -172,12 +149,6 @@ impl Request {
             display_name,
         }
     }
-}
-
-/// Whether the kind lives in namespaces (the manifest names one, or the kind is not one of
-/// the well-known cluster-scoped kinds).
-fn is_namespaced(object: &Object) -> bool {
-    object.namespace.is_some() || !is_cluster_scoped(&object.kind)
 }
 
 fn decide(

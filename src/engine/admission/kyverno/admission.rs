@@ -120,31 +120,8 @@ fn evaluate_policy(
     exceptions: &[PolicyException],
     through_pods: bool,
 ) -> Vec<RuleResult> {
-    let resource = match (through_pods, object.template) {
-        (true, Some(template)) => &template.pod,
-        _ => &object.manifest.object.value,
-    };
-    let mut resource = resource.clone();
-    // The apiserver fills in the namespace before admission.
-    if let Some(metadata) = resource.get_mut("metadata").and_then(Value::as_object_mut)
-        && !metadata.contains_key("namespace")
-    {
-        metadata.insert(
-            "namespace".to_string(),
-            Value::String(object.namespace.to_string()),
-        );
-    }
-    let existing = (!through_pods)
-        .then(|| {
-            let group_kind = object.manifest.object.group_kind();
-            context.cluster.find(
-                &group_kind.group,
-                &group_kind.kind,
-                Some(object.namespace),
-                &object.manifest.object.name,
-            )
-        })
-        .flatten();
+    let resource = object.admitted_value(through_pods);
+    let existing = object.existing(context, through_pods);
     let mut request = Request::new(&resource);
     request.exceptions = exceptions;
     request.namespace_labels = Some(context.merged.namespace_labels(object.namespace));
