@@ -48,11 +48,7 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
         global.detail,
         &own_namespace,
     );
-    let stdout = match global.output {
-        OutputFormat::Json => render::json::render(&explanation)?,
-        OutputFormat::Yaml => render::yaml::render(&explanation)?,
-        _ => render::explain::render(&explanation, global.render_options()),
-    };
+    let stdout = super::render_result("explain", global, &explanation, render::explain::render)?;
     let stderr = super::notes(global, &snapshot, &adapted);
     Ok(CommandOutput {
         stdout,

@@ -142,6 +142,25 @@ pub fn unsupported_output(command: &str, format: OutputFormat) -> anyhow::Error 
     anyhow::anyhow!("`{command}` cannot write `-o {name}`")
 }
 
+/// Writes a command's result as `-o json`, `-o yaml`, or its table (`table`/`wide`); every other
+/// format is refused with [`unsupported_output`].
+pub fn render_result<T: serde::Serialize>(
+    command: &str,
+    global: &GlobalOptions,
+    result: &T,
+    table: impl FnOnce(&T, RenderOptions) -> String,
+) -> anyhow::Result<String> {
+    match global.output {
+        OutputFormat::Json => crate::render::json::render(result),
+        OutputFormat::Yaml => crate::render::yaml::render(result),
+        OutputFormat::Table | OutputFormat::Wide => Ok(table(result, global.render_options())),
+        OutputFormat::Connlist
+        | OutputFormat::Junit
+        | OutputFormat::Sarif
+        | OutputFormat::Markdown => Err(unsupported_output(command, global.output)),
+    }
+}
+
 /// Ends a command's use of the cluster state without freeing it: the process exits right after
 /// printing, and freeing 100,000 objects one by one costs a sixth of a large run.
 pub fn release_at_exit(snapshot: Snapshot, adapted: AdapterOutput) {

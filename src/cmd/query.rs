@@ -3,7 +3,7 @@
 use anyhow::bail;
 
 use super::CommandOutput;
-use crate::cli::{GlobalOptions, OutputFormat, QueryArgs};
+use crate::cli::{GlobalOptions, QueryArgs};
 use crate::engine::query::{QueryRequest, query};
 use crate::model::selector::parse_selector;
 use crate::model::{ConstraintType, Severity};
@@ -19,19 +19,7 @@ pub async fn run(global: &GlobalOptions, args: &QueryArgs) -> anyhow::Result<Com
         crate::source::NamespaceScope::All => global.own_namespace().await,
     };
     crate::privacy::redact_query(&mut result, global.detail, &own_namespace);
-    let stdout = match global.output {
-        OutputFormat::Json => render::json::render(&result)?,
-        OutputFormat::Yaml => render::yaml::render(&result)?,
-        OutputFormat::Connlist
-        | OutputFormat::Junit
-        | OutputFormat::Sarif
-        | OutputFormat::Markdown => {
-            return Err(super::unsupported_output("query", global.output));
-        }
-        OutputFormat::Table | OutputFormat::Wide => {
-            render::table::query(&result, global.render_options())
-        }
-    };
+    let stdout = super::render_result("query", global, &result, render::table::query)?;
     let stderr = super::notes(global, &snapshot, &adapted);
     super::release_at_exit(snapshot, adapted);
     Ok(CommandOutput {

@@ -77,19 +77,7 @@ pub async fn run(global: &GlobalOptions, args: &RemediateArgs) -> anyhow::Result
         .collect();
     let shown_name = crate::privacy::scrub(&args.name, &hidden);
     let result = RemediationResult::new(shown_name, snapshot.gaps.clone(), remediations);
-    let stdout = match global.output {
-        OutputFormat::Json => render::json::render(&result)?,
-        OutputFormat::Yaml => render::yaml::render(&result)?,
-        OutputFormat::Connlist
-        | OutputFormat::Junit
-        | OutputFormat::Sarif
-        | OutputFormat::Markdown => {
-            return Err(super::unsupported_output("remediate", global.output));
-        }
-        OutputFormat::Table | OutputFormat::Wide => {
-            render::remediation::table(&result, global.render_options())
-        }
-    };
+    let stdout = super::render_result("remediate", global, &result, render::remediation::table)?;
     let stderr = super::notes(global, &snapshot, &adapted);
     super::release_at_exit(snapshot, adapted);
     Ok(CommandOutput {

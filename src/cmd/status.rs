@@ -1,7 +1,7 @@
 //! `status`: engines and kinds present, counts by type/severity/namespace, what is unreadable.
 
 use super::CommandOutput;
-use crate::cli::{GlobalOptions, OutputFormat};
+use crate::cli::GlobalOptions;
 use crate::engine::status::status;
 use crate::render;
 
@@ -10,19 +10,7 @@ pub async fn run(global: &GlobalOptions) -> anyhow::Result<CommandOutput> {
     let snapshot = super::load_snapshot(global, &scope).await?;
     let adapted = super::adapt(&snapshot);
     let result = status(&snapshot, &adapted);
-    let stdout = match global.output {
-        OutputFormat::Json => render::json::render(&result)?,
-        OutputFormat::Yaml => render::yaml::render(&result)?,
-        OutputFormat::Connlist
-        | OutputFormat::Junit
-        | OutputFormat::Sarif
-        | OutputFormat::Markdown => {
-            return Err(super::unsupported_output("status", global.output));
-        }
-        OutputFormat::Table | OutputFormat::Wide => {
-            render::table::status(&result, global.render_options())
-        }
-    };
+    let stdout = super::render_result("status", global, &result, render::table::status)?;
     let stderr = super::notes(global, &snapshot, &adapted);
     super::release_at_exit(snapshot, adapted);
     Ok(CommandOutput {
