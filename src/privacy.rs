@@ -612,7 +612,9 @@ fn remove_keys(value: &mut Value, keys: &[&str]) {
 
 /// Redacts an explanation in place for `level`: constraints of other namespaces lose their reasons
 /// from `detailed` on (they may quote selectors, ports and CIDRs) and their names at `summary`,
-/// where a summary that relied on them is replaced too.
+/// where a summary that relied on them is replaced too. At `summary`, cluster-scoped constraints
+/// outside the user's namespace are hidden as well, by the same rule (`is_outside`) as `check`
+/// and `remediate`.
 pub fn redact_explanation(
     explanation: &mut crate::engine::explain::Explanation,
     constraints: &[Constraint],
@@ -622,42 +624,69 @@ pub fn redact_explanation(
     if level == DetailLevel::Full {
         return;
     }
+    let by_id: std::collections::HashMap<&str, &Constraint> = constraints
+        .iter()
+        .map(|constraint| (constraint.id.as_str(), constraint))
+        .collect();
     for error in &mut explanation.errors {
         for remediation in &mut error.remediations {
-            if let Some(constraint) = constraints
-                .iter()
-                .find(|constraint| constraint.id == remediation.constraint_id)
-            {
+            if let Some(constraint) = by_id.get(remediation.constraint_id.as_str()) {
                 redact_remediation(remediation, constraint, level, own_namespace);
             }
         }
-        let mut hid_any = false;
-        for constraint in &mut error.constraints {
-            let Some(namespace) = constraint
+        let mut hid_other_namespace = false;
+        let mut hid_cluster_scoped = false;
+        for resolved in &mut error.constraints {
+            if let Some(namespace) = resolved
                 .namespace
                 .clone()
                 .filter(|namespace| namespace != own_namespace)
-            else {
+            {
+                hid_other_namespace = true;
+                resolved.why = format!(
+                    "defined in namespace `{namespace}` (details hidden: another namespace)"
+                );
+                if level == DetailLevel::Summary {
+                    let kind = resolved
+                        .id
+                        .split('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    resolved.id = format!("{kind}/{namespace}/{HIDDEN}");
+                }
+                continue;
+            }
+            if level != DetailLevel::Summary {
+                continue;
+            }
+            let Some(constraint) = by_id.get(resolved.id.as_str()) else {
                 continue;
             };
-            hid_any = true;
-            constraint.why =
-                format!("defined in namespace `{namespace}` (details hidden: another namespace)");
-            if level == DetailLevel::Summary {
-                let kind = constraint
-                    .id
-                    .split('/')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                constraint.id = format!("{kind}/{namespace}/<hidden>");
+            if constraint.source.namespace.is_none()
+                && is_outside(&constraint.source, own_namespace)
+            {
+                hid_cluster_scoped = true;
+                resolved.id = hidden_id(&constraint.source);
+                resolved.why = format!(
+                    "{} {} (details hidden: outside your namespace)",
+                    hidden_label(constraint),
+                    constraint.effect
+                );
             }
         }
-        if hid_any && level == DetailLevel::Summary {
-            error.summary = format!(
-                "{} error: a constraint in another namespace is involved (details hidden)",
-                error.family.as_str()
-            );
+        if level == DetailLevel::Summary {
+            if hid_other_namespace {
+                error.summary = format!(
+                    "{} error: a constraint in another namespace is involved (details hidden)",
+                    error.family.as_str()
+                );
+            } else if hid_cluster_scoped {
+                error.summary = format!(
+                    "{} error: a constraint outside your namespace is involved (details hidden)",
+                    error.family.as_str()
+                );
+            }
         }
     }
 }
@@ -750,6 +779,59 @@ mod tests {
             }),
             remediation_hint: None,
         }
+    }
+
+    #[test]
+    fn explain_hides_cluster_scoped_constraints_at_summary_like_check() {
+        use crate::engine::explain::{
+            Confidence, ErrorExplanation, Explanation, Family, ResolvedConstraint,
+        };
+        let mut constraint = network_policy("shop");
+        constraint.source.kind = "ClusterPolicy".to_string();
+        constraint.source.namespace = None;
+        constraint.id = Constraint::make_id(&constraint.source, Some("ingress"));
+        let explanation = Explanation {
+            api_version: "potoo.io/v1",
+            kind: Explanation::KIND,
+            incomplete: false,
+            gaps: Vec::new(),
+            errors: vec![ErrorExplanation {
+                text: "denied".to_string(),
+                family: Family::Kyverno,
+                confidence: Confidence::High,
+                identifiers: Default::default(),
+                causes: Vec::new(),
+                constraints: vec![ResolvedConstraint {
+                    id: constraint.id.clone(),
+                    why: "policy allow-db matched".to_string(),
+                    namespace: None,
+                }],
+                summary: "allow-db denied it".to_string(),
+                unreadable: Vec::new(),
+                remediations: Vec::new(),
+            }],
+        };
+        let mut detailed = explanation.clone();
+        redact_explanation(
+            &mut detailed,
+            std::slice::from_ref(&constraint),
+            DetailLevel::Detailed,
+            "shop",
+        );
+        assert_eq!(detailed.errors[0].constraints[0].id, constraint.id);
+        let mut summary = explanation;
+        redact_explanation(
+            &mut summary,
+            std::slice::from_ref(&constraint),
+            DetailLevel::Summary,
+            "shop",
+        );
+        let text = serde_json::to_string(&summary).unwrap();
+        assert!(!text.contains("allow-db"), "{text}");
+        assert_eq!(
+            summary.errors[0].constraints[0].id,
+            hidden_id(&constraint.source)
+        );
     }
 
     #[test]
