@@ -28,6 +28,12 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
         NamespaceScope::One(namespace) => namespace.clone(),
         NamespaceScope::All => "default".to_string(),
     };
+    // With one namespace in scope it is the user's own (`-n`, else the context's or `default`):
+    // the kubeconfig is read for it again only with `-A`.
+    let own_namespace = match &scope {
+        NamespaceScope::One(namespace) => namespace.clone(),
+        NamespaceScope::All => global.own_namespace().await,
+    };
     // Network errors cross namespaces: every namespace's policies and labels matter.
     let read_scope = if explain::crosses_namespaces(&text) {
         NamespaceScope::All
@@ -41,7 +47,6 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
         workload: args.workload.clone(),
     };
     let mut explanation = explain::explain(&text, &snapshot, &adapted.constraints, &request);
-    let own_namespace = global.own_namespace().await;
     privacy::redact_explanation(
         &mut explanation,
         &adapted.constraints,
