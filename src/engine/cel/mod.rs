@@ -180,13 +180,11 @@ fn rewrite(expression: &mut Expression, calls: &mut Vec<String>) -> Result<bool,
         }
         Expr::Select(select) => {
             let optional_operand = rewrite(&mut select.operand, calls)?;
-            if optional_operand {
-                if select.test {
-                    return Err(CelError::Unsupported {
-                        feature: "CEL optional syntax not supported (`has()` on an optional value)"
-                            .to_string(),
-                    });
-                }
+            if optional_operand && select.test {
+                return Err(CelError::Unsupported {
+                    feature: "CEL optional syntax not supported (`has()` on an optional value)"
+                        .to_string(),
+                });
             }
             let function = if optional_operand {
                 optional::SELECT
@@ -356,6 +354,9 @@ impl AdmissionRequest {
 pub struct Environment {
     root: cel::Context<'static>,
     variables: HashMap<Key, Value>,
+    /// `variables` as the map bound in every evaluation (built when a variable is bound, not
+    /// on each evaluation).
+    bound: Value,
     failed: BTreeMap<String, CelError>,
 }
 
@@ -373,6 +374,9 @@ impl Environment {
         Environment {
             root,
             variables: HashMap::new(),
+            bound: Value::Map(Map {
+                map: Arc::new(HashMap::new()),
+            }),
             failed: BTreeMap::new(),
         }
     }
@@ -385,6 +389,9 @@ impl Environment {
                 Ok(value) => {
                     self.variables
                         .insert(Key::String(Arc::new(name.to_string())), value);
+                    self.bound = Value::Map(Map {
+                        map: Arc::new(self.variables.clone()),
+                    });
                 }
                 Err(error) => {
                     self.failed.insert(name.to_string(), error);
@@ -425,12 +432,7 @@ impl Environment {
 
     fn run(&self, program: &Program) -> Result<Value, CelError> {
         let mut scope = self.root.new_inner_scope();
-        scope.add_variable_from_value(
-            "variables",
-            Value::Map(Map {
-                map: Arc::new(self.variables.clone()),
-            }),
-        );
+        scope.add_variable_from_value("variables", self.bound.clone());
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             Value::resolve(&program.expression, &scope)
         }));
