@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::{CelError, Environment};
+use super::{CelError, Environment, cel, to_cel};
 use crate::engine::admission::kyverno::selector_matches;
 
 /// How an object is served: group, version, kind, plural resource, name and namespace.
@@ -275,6 +275,29 @@ pub fn for_template(expression: &str, prefix: Option<&str>) -> String {
             format!("{}{}.{prefix}.{}", &captures[1], &captures[2], &captures[3])
         })
         .into_owned()
+}
+
+/// The activation of a Kyverno CEL request: `object` (`null` on DELETE, where the deleted
+/// object is `oldObject`), `oldObject`, `request`, `params` (`null`) and `namespaceObject`.
+pub fn request_environment(
+    resource: &Value,
+    old_resource: Option<&Value>,
+    request: &super::AdmissionRequest,
+    namespace_object: Option<&Value>,
+) -> Environment {
+    let (object, old_object) = if request.operation == "DELETE" {
+        (None, Some(old_resource.unwrap_or(resource)))
+    } else {
+        (Some(resource), old_resource)
+    };
+    let value = |json: Option<&Value>| json.map(to_cel).unwrap_or(cel::Value::Null);
+    Environment::new(&[
+        ("object", value(object)),
+        ("oldObject", value(old_object)),
+        ("request", to_cel(&request.to_json())),
+        ("params", cel::Value::Null),
+        ("namespaceObject", value(namespace_object)),
+    ])
 }
 
 fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {

@@ -7,6 +7,7 @@
 
 pub mod admission;
 mod optional;
+mod select;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -101,11 +102,12 @@ fn compile_uncached(source: &str) -> Result<Program, CelError> {
 }
 
 /// Walks the AST: optional selection and indexing (and selection or indexing chained after
-/// them) become potoo's own functions (cel 0.13's are incomplete), constructs the interpreter
-/// cannot run are refused, and called functions are recorded. Returns whether the node yields
-/// an optional value.
+/// them) become potoo's own functions (cel 0.13's are incomplete), so do plain selection and
+/// `has()` (cel 0.13 yields `false` on a value that is not a map, where the apiserver fails),
+/// constructs the interpreter cannot run are refused, and called functions are recorded.
+/// Returns whether the node yields an optional value.
 fn rewrite(expression: &mut Expression, calls: &mut Vec<String>) -> Result<bool, CelError> {
-    let mut optional_select: Option<(Expression, String)> = None;
+    let mut selection: Option<(&'static str, Expression, String)> = None;
     let yields_optional = match &mut expression.expr {
         Expr::Call(call) => {
             if let Some(target) = call.target.as_deref_mut() {
@@ -178,18 +180,24 @@ fn rewrite(expression: &mut Expression, calls: &mut Vec<String>) -> Result<bool,
         }
         Expr::Select(select) => {
             let optional_operand = rewrite(&mut select.operand, calls)?;
-            if optional_operand {
-                if select.test {
-                    return Err(CelError::Unsupported {
-                        feature: "CEL optional syntax not supported (`has()` on an optional value)"
-                            .to_string(),
-                    });
-                }
-                optional_select = Some((
-                    std::mem::take(select.operand.as_mut()),
-                    select.field.clone(),
-                ));
+            if optional_operand && select.test {
+                return Err(CelError::Unsupported {
+                    feature: "CEL optional syntax not supported (`has()` on an optional value)"
+                        .to_string(),
+                });
             }
+            let function = if optional_operand {
+                optional::SELECT
+            } else if select.test {
+                select::HAS
+            } else {
+                select::SELECT
+            };
+            selection = Some((
+                function,
+                std::mem::take(select.operand.as_mut()),
+                select.field.clone(),
+            ));
             optional_operand
         }
         Expr::Struct(_) => return Err(struct_unsupported()),
@@ -207,13 +215,13 @@ fn rewrite(expression: &mut Expression, calls: &mut Vec<String>) -> Result<bool,
         }
         Expr::Literal(_) => false,
     };
-    if let Some((operand, field)) = optional_select {
+    if let Some((function, operand, field)) = selection {
         let field = Expression {
             id: expression.id,
             expr: Expr::Literal(LiteralValue::String(field.as_str().into())),
         };
         expression.expr = Expr::Call(CallExpr {
-            func_name: optional::SELECT.to_string(),
+            func_name: function.to_string(),
             target: None,
             args: vec![operand, field],
         });
@@ -346,6 +354,9 @@ impl AdmissionRequest {
 pub struct Environment {
     root: cel::Context<'static>,
     variables: HashMap<Key, Value>,
+    /// `variables` as the map bound in every evaluation (built when a variable is bound, not
+    /// on each evaluation).
+    bound: Value,
     failed: BTreeMap<String, CelError>,
 }
 
@@ -356,12 +367,16 @@ impl Environment {
         let mut root = cel::Context::default();
         root.register_all();
         optional::register(&mut root);
+        select::register(&mut root);
         for (name, value) in bindings {
             root.add_variable_from_value(*name, value.clone());
         }
         Environment {
             root,
             variables: HashMap::new(),
+            bound: Value::Map(Map {
+                map: Arc::new(HashMap::new()),
+            }),
             failed: BTreeMap::new(),
         }
     }
@@ -374,6 +389,9 @@ impl Environment {
                 Ok(value) => {
                     self.variables
                         .insert(Key::String(Arc::new(name.to_string())), value);
+                    self.bound = Value::Map(Map {
+                        map: Arc::new(self.variables.clone()),
+                    });
                 }
                 Err(error) => {
                     self.failed.insert(name.to_string(), error);
@@ -414,12 +432,7 @@ impl Environment {
 
     fn run(&self, program: &Program) -> Result<Value, CelError> {
         let mut scope = self.root.new_inner_scope();
-        scope.add_variable_from_value(
-            "variables",
-            Value::Map(Map {
-                map: Arc::new(self.variables.clone()),
-            }),
-        );
+        scope.add_variable_from_value("variables", self.bound.clone());
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             Value::resolve(&program.expression, &scope)
         }));
@@ -583,6 +596,37 @@ mod tests {
             Err(CelError::NotBool { .. })
         ));
         assert!(matches!(compile("object.("), Err(CelError::Compile { .. })));
+    }
+
+    #[test]
+    fn selecting_a_field_of_a_non_map_fails_instead_of_passing() {
+        let deleted = Environment::new(&[("object", Value::Null)]);
+        for expression in [
+            "object.metadata.name != 'forbidden'",
+            "!has(object.metadata)",
+            "object.metadata == false",
+        ] {
+            assert!(
+                matches!(
+                    deleted.evaluate_bool(expression),
+                    Err(CelError::Evaluation { .. })
+                ),
+                "{expression}"
+            );
+        }
+        let environment = environment(json!({"metadata": {"name": "a"}}));
+        assert_eq!(
+            environment.evaluate_bool("has(object.metadata.name) && !has(object.spec)"),
+            Ok(true)
+        );
+        assert!(matches!(
+            environment.evaluate_bool("object.metadata.name.first == 'a'"),
+            Err(CelError::Evaluation { .. })
+        ));
+        assert!(matches!(
+            environment.evaluate_bool("object.spec.replicas == 1"),
+            Err(CelError::Evaluation { .. })
+        ));
     }
 
     #[test]

@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use super::{Request, ResourceFacts, RuleStatus};
 use crate::engine::cel::admission::{
-    Decision, ResourceIdentity, bind_variables, is_cluster_scoped, match_conditions, validate,
+    Decision, ResourceIdentity, bind_variables, is_cluster_scoped, match_conditions,
+    request_environment, validate,
 };
-use crate::engine::cel::{Environment, to_cel};
 
 /// The status and message of a `validate.cel` rule on the request.
 pub fn evaluate(
@@ -31,17 +31,6 @@ pub fn evaluate(
         Some("spec.template")
     } else {
         None
-    };
-    let (object, old_object) = if request.operation == "DELETE" {
-        (
-            Value::Null,
-            request.old_resource.unwrap_or(request.resource).clone(),
-        )
-    } else {
-        (
-            request.resource.clone(),
-            request.old_resource.cloned().unwrap_or(Value::Null),
-        )
     };
     let identity = ResourceIdentity::of(request.resource);
     let admission_request = identity.request(
@@ -67,19 +56,12 @@ pub fn evaluate(
             "metadata": {"name": name, "labels": labels},
         }))
     };
-    let mut environment = Environment::new(&[
-        ("object", to_cel(&object)),
-        ("oldObject", to_cel(&old_object)),
-        ("request", to_cel(&admission_request.to_json())),
-        ("params", kube_cel::cel::Value::Null),
-        (
-            "namespaceObject",
-            namespace_object
-                .as_ref()
-                .map(to_cel)
-                .unwrap_or(kube_cel::cel::Value::Null),
-        ),
-    ]);
+    let mut environment = request_environment(
+        request.resource,
+        request.old_resource,
+        &admission_request,
+        namespace_object.as_ref(),
+    );
     bind_variables(&mut environment, cel.get("variables"), prefix);
     match match_conditions(&environment, rule.get("celPreconditions"), prefix) {
         Ok(true) => {}

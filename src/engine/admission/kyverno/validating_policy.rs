@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use super::{RuleResult, RuleStatus, UserInfo, string_map};
 use crate::engine::cel::admission::{
-    Decision, MatchTarget, ResourceIdentity, bind_variables, match_conditions, matches, validate,
+    Decision, MatchTarget, ResourceIdentity, bind_variables, match_conditions, matches,
+    request_environment, validate,
 };
-use crate::engine::cel::{Environment, to_cel};
 
 /// A ValidatingPolicy as read.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,35 +170,17 @@ pub fn evaluate(policy: &ValidatingPolicy, request: &PolicyRequest<'_>) -> Optio
             "ValidatingPolicy parameters (`paramKind`) are not evaluated yet".to_string(),
         ));
     }
-    let (object, old_object) = if request.operation == "DELETE" {
-        (
-            Value::Null,
-            request.old_resource.unwrap_or(request.resource).clone(),
-        )
-    } else {
-        (
-            request.resource.clone(),
-            request.old_resource.cloned().unwrap_or(Value::Null),
-        )
-    };
     let admission_request = identity.request(
         request.operation,
         &request.user_info.username,
         &request.user_info.groups,
     );
-    let mut environment = Environment::new(&[
-        ("object", to_cel(&object)),
-        ("oldObject", to_cel(&old_object)),
-        ("request", to_cel(&admission_request.to_json())),
-        ("params", kube_cel::cel::Value::Null),
-        (
-            "namespaceObject",
-            request
-                .namespace_object
-                .map(to_cel)
-                .unwrap_or(kube_cel::cel::Value::Null),
-        ),
-    ]);
+    let mut environment = request_environment(
+        request.resource,
+        request.old_resource,
+        &admission_request,
+        request.namespace_object,
+    );
     bind_variables(&mut environment, policy.spec.get("variables"), prefix);
     match match_conditions(&environment, policy.spec.get("matchConditions"), prefix) {
         Ok(true) => {}
