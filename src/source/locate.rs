@@ -198,7 +198,7 @@ impl<'a> Document<'a> {
             };
             let absolute = range.start + position;
             found = Some(entries[absolute].line);
-            range = absolute + 1..children_end(&entries, absolute);
+            range = absolute + 1..children_end(entries, absolute);
         }
         found
     }
