@@ -15,10 +15,12 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 
 use serde_json::{Value, json};
+
+mod common;
+use common::{Sample, measure, potoo_binary, target_dir};
 
 const GENERATOR_VERSION: u32 = 1;
 const NAMESPACES: usize = 30;
@@ -84,12 +86,17 @@ fn main() {
             .collect();
         samples.sort_by(|left, right| left.wall_seconds.total_cmp(&right.wall_seconds));
         let median = &samples[samples.len() / 2];
+        let cpu = median
+            .cpu_seconds
+            .map_or_else(|| "?".to_string(), |seconds| format!("{seconds:.2}"));
+        let rss = median.max_rss_kib.map_or_else(
+            || "?".to_string(),
+            |kib| format!("{:.0}", kib as f64 / 1024.0),
+        );
         let _ = writeln!(
             report,
-            "| {name} | {:.2} | {:.2} | {:.0} |",
-            median.wall_seconds,
-            median.cpu_seconds,
-            median.max_rss_kib as f64 / 1024.0
+            "| {name} | {:.2} | {cpu} | {rss} |",
+            median.wall_seconds
         );
     }
     let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -100,64 +107,6 @@ fn main() {
     );
     print!("{report}");
     fs::write(directory.join("results.md"), &report).expect("cannot write results.md");
-}
-
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(directory) if Path::new(&directory).is_absolute() => PathBuf::from(directory),
-        Some(directory) => Path::new(env!("CARGO_MANIFEST_DIR")).join(directory),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
-    }
-}
-
-fn potoo_binary() -> PathBuf {
-    if let Some(path) = option_env!("CARGO_BIN_EXE_kubectl-potoo") {
-        let path = PathBuf::from(path);
-        if path.exists() {
-            return path;
-        }
-    }
-    target_dir().join("release").join("kubectl-potoo")
-}
-
-struct Sample {
-    wall_seconds: f64,
-    cpu_seconds: f64,
-    max_rss_kib: u64,
-}
-
-fn measure(binary: &Path, arguments: &[String], scratch: &Path) -> Sample {
-    let timing_file = scratch.join(".time-output");
-    let output = Command::new("/usr/bin/time")
-        .args(["-f", "%e %M %U %S", "-o"])
-        .arg(&timing_file)
-        .arg(binary)
-        .args(arguments)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("cannot run /usr/bin/time");
-    assert!(
-        matches!(output.status.code(), Some(0 | 1)),
-        "kubectl-potoo {arguments:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let timing = fs::read_to_string(&timing_file).expect("no timing output");
-    // `/usr/bin/time` writes "Command exited with non-zero status 1" first when potoo exits 1.
-    let fields: Vec<f64> = timing
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|field| field.parse().ok())
-        .collect();
-    assert_eq!(fields.len(), 4, "unexpected /usr/bin/time output: {timing}");
-    Sample {
-        wall_seconds: fields[0],
-        max_rss_kib: fields[1] as u64,
-        cpu_seconds: fields[2] + fields[3],
-    }
 }
 
 // ------------------------------------------------------------------------------------------------

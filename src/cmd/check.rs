@@ -125,8 +125,13 @@ fn locate_fields(
     manifests: &[Manifest],
     texts: &BTreeMap<String, String>,
 ) {
+    // Each file is split into lines once, each document scanned once for all its paths.
+    let lines: BTreeMap<&str, Vec<&str>> = texts
+        .iter()
+        .map(|(file, text)| (file.as_str(), text.lines().collect()))
+        .collect();
     for (entry, manifest) in result.objects.iter_mut().zip(manifests) {
-        let (Some(text), Some(start)) = (texts.get(&manifest.file), manifest.line) else {
+        let (Some(lines), Some(start)) = (lines.get(manifest.file.as_str()), manifest.line) else {
             continue;
         };
         let paths: Vec<String> = entry
@@ -135,12 +140,16 @@ fn locate_fields(
             .flat_map(|finding| finding.field_path.iter().chain(finding.field_paths.iter()))
             .cloned()
             .collect();
+        if paths.is_empty() {
+            continue;
+        }
+        let document = locate::Document::new(lines, start);
         for path in paths {
             let in_document = match manifest.item {
                 Some(item) => format!("items[{item}].{path}"),
                 None => path.clone(),
             };
-            if let Some(line) = locate::field_line(text, start, &in_document) {
+            if let Some(line) = document.field_line(&in_document) {
                 entry.field_lines.insert(path, line);
             }
         }

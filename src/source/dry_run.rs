@@ -6,6 +6,8 @@
 //! means the apiserver runs admission and validation and persists nothing. Secrets and
 //! ConfigMaps are never sent (potoo does not keep their contents).
 
+use std::collections::HashMap;
+
 use http::StatusCode;
 use kube::client::Body;
 use kube::core::params::{Patch, PatchParams, PostParams};
@@ -41,11 +43,16 @@ pub async fn run_with_client(
     targets: &[DryRunTarget<'_>],
 ) -> Vec<DryRunOutcome> {
     let mut outcomes = Vec::with_capacity(targets.len());
+    let mut resources = Resources::new();
     for target in targets {
-        outcomes.push(dry_run(client, target).await);
+        outcomes.push(dry_run(client, &mut resources, target).await);
     }
     outcomes
 }
+
+/// The apiserver resource (or why it was not found) per `apiVersion` and kind, so discovery is
+/// asked once per kind in a run, not once per object.
+type Resources = HashMap<(String, String), Result<ApiResource, String>>;
 
 fn error(message: String) -> DryRunOutcome {
     DryRunOutcome {
@@ -78,7 +85,11 @@ async fn resource(client: &kube::Client, manifest: &Manifest) -> Result<ApiResou
         })
 }
 
-async fn dry_run(client: &kube::Client, target: &DryRunTarget<'_>) -> DryRunOutcome {
+async fn dry_run(
+    client: &kube::Client,
+    resources: &mut Resources,
+    target: &DryRunTarget<'_>,
+) -> DryRunOutcome {
     let object = &target.manifest.object;
     if object.api_version == "v1" && matches!(object.kind.as_str(), "Secret" | "ConfigMap") {
         return error(format!(
@@ -86,7 +97,16 @@ async fn dry_run(client: &kube::Client, target: &DryRunTarget<'_>) -> DryRunOutc
             object.kind
         ));
     }
-    let resource = match resource(client, target.manifest).await {
+    let key = (object.api_version.clone(), object.kind.clone());
+    let resource = match resources.get(&key) {
+        Some(known) => known.clone(),
+        None => {
+            let found = resource(client, target.manifest).await;
+            resources.insert(key, found.clone());
+            found
+        }
+    };
+    let resource = match resource {
         Ok(resource) => resource,
         Err(message) => return error(message),
     };

@@ -62,11 +62,12 @@ fn segments(path: &str) -> Vec<Segment> {
     result
 }
 
-/// The entries of the document that starts at `start_line` (1-based) in `text`, up to the next
-/// `---` or `...` marker.
-fn entries(text: &str, start_line: usize) -> Vec<Entry<'_>> {
+/// The entries of the document that starts at `start_line` (1-based) in a file of `lines`, up to
+/// the next `---` or `...` marker.
+fn entries<'a>(lines: &[&'a str], start_line: usize) -> Vec<Entry<'a>> {
     let mut result = Vec::new();
-    for (offset, raw) in text.lines().enumerate().skip(start_line.saturating_sub(1)) {
+    let first = start_line.saturating_sub(1).min(lines.len());
+    for (offset, &raw) in lines.iter().enumerate().skip(first) {
         let line = offset + 1;
         if line > start_line && (raw.starts_with("---") || raw.starts_with("...")) {
             break;
@@ -136,48 +137,71 @@ fn children_end(entries: &[Entry<'_>], position: usize) -> usize {
 }
 
 /// The 1-based line of `path` in the document starting at `start_line` of `text`: the line of
-/// the deepest part of the path found, `None` when not even its first key is there.
-pub fn field_line(text: &str, start_line: usize, path: &str) -> Option<usize> {
-    let entries = entries(text, start_line);
-    let mut range = 0..entries.len();
-    let mut found: Option<usize> = None;
-    for segment in segments(path) {
-        let scope = &entries[range.clone()];
-        let Some(first) = scope.first() else {
-            break;
-        };
-        let position = match &segment {
-            Segment::Key(key) => {
-                // The mapping's own keys sit at the indentation of its first key.
-                if first.item {
-                    break;
-                }
-                let level = first.indent;
-                scope.iter().position(|entry| {
-                    !entry.item && entry.indent == level && is_key(entry.text, key)
-                })
-            }
-            Segment::Index(index) => {
-                if !first.item {
-                    break;
-                }
-                let level = first.indent;
-                scope
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, entry)| entry.item && entry.indent == level)
-                    .nth(*index)
-                    .map(|(position, _)| position)
-            }
-        };
-        let Some(position) = position else {
-            break;
-        };
-        let absolute = range.start + position;
-        found = Some(entries[absolute].line);
-        range = absolute + 1..children_end(&entries, absolute);
+/// the deepest part of the path found, `None` when not even its first key is there (the tests'
+/// shorthand for [`Document::field_line`]).
+#[cfg(test)]
+fn field_line(text: &str, start_line: usize, path: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    Document::new(&lines, start_line).field_line(path)
+}
+
+/// One document's entries, scanned once and then asked for any number of field paths.
+pub struct Document<'a> {
+    entries: Vec<Entry<'a>>,
+}
+
+impl<'a> Document<'a> {
+    /// The document that starts at `start_line` (1-based) in a file already split into `lines`.
+    pub fn new(lines: &[&'a str], start_line: usize) -> Self {
+        Document {
+            entries: entries(lines, start_line),
+        }
     }
-    found
+
+    /// The 1-based line of `path` in this document: the line of the deepest part of the path
+    /// found, `None` when not even its first key is there.
+    pub fn field_line(&self, path: &str) -> Option<usize> {
+        let entries = &self.entries;
+        let mut range = 0..entries.len();
+        let mut found: Option<usize> = None;
+        for segment in segments(path) {
+            let scope = &entries[range.clone()];
+            let Some(first) = scope.first() else {
+                break;
+            };
+            let position = match &segment {
+                Segment::Key(key) => {
+                    // The mapping's own keys sit at the indentation of its first key.
+                    if first.item {
+                        break;
+                    }
+                    let level = first.indent;
+                    scope.iter().position(|entry| {
+                        !entry.item && entry.indent == level && is_key(entry.text, key)
+                    })
+                }
+                Segment::Index(index) => {
+                    if !first.item {
+                        break;
+                    }
+                    let level = first.indent;
+                    scope
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, entry)| entry.item && entry.indent == level)
+                        .nth(*index)
+                        .map(|(position, _)| position)
+                }
+            };
+            let Some(position) = position else {
+                break;
+            };
+            let absolute = range.start + position;
+            found = Some(entries[absolute].line);
+            range = absolute + 1..children_end(entries, absolute);
+        }
+        found
+    }
 }
 
 #[cfg(test)]
