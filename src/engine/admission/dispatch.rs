@@ -132,6 +132,24 @@ pub fn unknown_finding(
     }
 }
 
+/// One unknown finding per applicable constraint, all for the same `reason`: what a component
+/// returns when the object itself cannot be evaluated against any of them.
+pub fn unknown_findings(
+    object: &ObjectUnderCheck<'_>,
+    applicable: &[Applicable<'_>],
+    reason: &str,
+    via_pod_template: bool,
+) -> Vec<Finding> {
+    applicable
+        .iter()
+        .map(|applicable| {
+            let mut unknown = unknown_finding(object, applicable, reason);
+            unknown.via_pod_template = via_pod_template;
+            unknown
+        })
+        .collect()
+}
+
 /// A finding of `verdict` for a constraint, with the component's message.
 pub fn finding(
     object: &ObjectUnderCheck<'_>,

@@ -8,7 +8,9 @@ use serde_json::Value;
 use crate::model::finding::{Finding, Verdict};
 use crate::source::GroupKind;
 
-use super::dispatch::{Applicable, CheckContext, ObjectUnderCheck, finding, unknown_finding};
+use super::dispatch::{
+    Applicable, CheckContext, ObjectUnderCheck, finding, unknown_finding, unknown_findings,
+};
 use super::resources::{
     self, ContainerKind, InjectedDefaults, LimitRangeEntry, LimitRangeRules, PodResources,
     Quantity, ResourceList,
@@ -97,21 +99,15 @@ pub fn evaluate(
     let effective = match effective_pod(context, object.namespace, pod) {
         Ok(effective) => effective,
         Err(error) => {
-            return applicable
-                .iter()
-                .map(|applicable| {
-                    let mut unknown = unknown_finding(
-                        object,
-                        applicable,
-                        format!(
-                            "because {} is not a valid quantity, so LimitRanger's result is unknown",
-                            error_with_path(&error, &to_object_path)
-                        ),
-                    );
-                    unknown.via_pod_template = via_template;
-                    unknown
-                })
-                .collect();
+            return unknown_findings(
+                object,
+                applicable,
+                &format!(
+                    "because {} is not a valid quantity, so LimitRanger's result is unknown",
+                    error_with_path(&error, &to_object_path)
+                ),
+                via_template,
+            );
         }
     };
     let mut findings = Vec::new();
@@ -490,21 +486,15 @@ fn claim_findings(
     ) {
         Ok(requests) => requests,
         Err(error) => {
-            return applicable
-                .iter()
-                .map(|applicable| {
-                    let mut unknown = unknown_finding(
-                        object,
-                        applicable,
-                        format!(
-                            "because `{}` is not a valid quantity ({}), so LimitRanger's result is unknown",
-                            error.path, error.problem
-                        ),
-                    );
-                    unknown.via_pod_template = false;
-                    unknown
-                })
-                .collect();
+            return unknown_findings(
+                object,
+                applicable,
+                &format!(
+                    "because `{}` is not a valid quantity ({}), so LimitRanger's result is unknown",
+                    error.path, error.problem
+                ),
+                false,
+            );
         }
     };
     let ranges = resources::limit_ranges_in(context.merged, object.namespace);
