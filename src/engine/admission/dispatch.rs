@@ -108,6 +108,7 @@ pub struct Applicable<'a> {
 pub struct CheckState {
     pub quota: super::quota::Ledger,
     pub gatekeeper: super::gatekeeper::RunCache,
+    pub kyverno: super::kyverno::admission::RunCache,
 }
 
 /// The finding every engine reports for a constraint it cannot evaluate.
@@ -298,7 +299,12 @@ pub fn evaluate_object(
     let mut findings = Vec::new();
     for (family, applicable) in by_family {
         let mut family_findings = match family {
-            Family::Kyverno => super::kyverno::admission::evaluate(context, object, &applicable),
+            Family::Kyverno => super::kyverno::admission::evaluate(
+                context,
+                object,
+                &applicable,
+                &mut state.kyverno,
+            ),
             Family::Gatekeeper => {
                 super::gatekeeper::evaluate(context, object, &applicable, &mut state.gatekeeper)
             }
