@@ -108,6 +108,7 @@ pub struct Applicable<'a> {
 pub struct CheckState {
     pub quota: super::quota::Ledger,
     pub gatekeeper: super::gatekeeper::RunCache,
+    pub kyverno: super::kyverno::admission::RunCache,
 }
 
 /// The finding every engine reports for a constraint it cannot evaluate.
@@ -130,6 +131,24 @@ pub fn unknown_finding(
         reason: Some(reason.into()),
         via_pod_template: applicable.through_pods,
     }
+}
+
+/// One unknown finding per applicable constraint, all for the same `reason`: what a component
+/// returns when the object itself cannot be evaluated against any of them.
+pub fn unknown_findings(
+    object: &ObjectUnderCheck<'_>,
+    applicable: &[Applicable<'_>],
+    reason: &str,
+    via_pod_template: bool,
+) -> Vec<Finding> {
+    applicable
+        .iter()
+        .map(|applicable| {
+            let mut unknown = unknown_finding(object, applicable, reason);
+            unknown.via_pod_template = via_pod_template;
+            unknown
+        })
+        .collect()
 }
 
 /// A finding of `verdict` for a constraint, with the component's message.
@@ -280,7 +299,12 @@ pub fn evaluate_object(
     let mut findings = Vec::new();
     for (family, applicable) in by_family {
         let mut family_findings = match family {
-            Family::Kyverno => super::kyverno::admission::evaluate(context, object, &applicable),
+            Family::Kyverno => super::kyverno::admission::evaluate(
+                context,
+                object,
+                &applicable,
+                &mut state.kyverno,
+            ),
             Family::Gatekeeper => {
                 super::gatekeeper::evaluate(context, object, &applicable, &mut state.gatekeeper)
             }

@@ -8,7 +8,9 @@ use serde_json::Value;
 use crate::model::finding::{Finding, Verdict};
 use crate::source::GroupKind;
 
-use super::dispatch::{Applicable, CheckContext, ObjectUnderCheck, finding, unknown_finding};
+use super::dispatch::{
+    Applicable, CheckContext, ObjectUnderCheck, finding, unknown_finding, unknown_findings,
+};
 use super::resources::{
     self, ContainerKind, InjectedDefaults, LimitRangeEntry, LimitRangeRules, PodResources,
     Quantity, ResourceList,
@@ -97,21 +99,15 @@ pub fn evaluate(
     let effective = match effective_pod(context, object.namespace, pod) {
         Ok(effective) => effective,
         Err(error) => {
-            return applicable
-                .iter()
-                .map(|applicable| {
-                    let mut unknown = unknown_finding(
-                        object,
-                        applicable,
-                        format!(
-                            "because {} is not a valid quantity, so LimitRanger's result is unknown",
-                            error_with_path(&error, &to_object_path)
-                        ),
-                    );
-                    unknown.via_pod_template = via_template;
-                    unknown
-                })
-                .collect();
+            return unknown_findings(
+                object,
+                applicable,
+                &format!(
+                    "because {} is not a valid quantity, so LimitRanger's result is unknown",
+                    error_with_path(&error, &to_object_path)
+                ),
+                via_template,
+            );
         }
     };
     let mut findings = Vec::new();
@@ -361,34 +357,31 @@ fn check_entry(
     violations: &mut Vec<Violation>,
 ) {
     let kind = entry.limit_type.as_str();
-    for (name, enforced) in &entry.min {
-        if let Some((message, field)) = min_error(kind, name, enforced, requests, limits) {
-            violations.push(Violation {
-                rule: format!("{kind} {name} min"),
-                message,
-                path: format!("{path}.{field}.{name}"),
-            });
-        }
-    }
-    for (name, enforced) in &entry.max {
-        if let Some((message, field)) = max_error(kind, name, enforced, requests, limits) {
-            violations.push(Violation {
-                rule: format!("{kind} {name} max"),
-                message,
-                path: format!("{path}.{field}.{name}"),
-            });
-        }
-    }
-    for (name, enforced) in &entry.max_limit_request_ratio {
-        if let Some(message) = ratio_error(kind, name, enforced, requests, limits) {
-            violations.push(Violation {
-                rule: format!("{kind} {name} maxLimitRequestRatio"),
-                message,
-                path: format!("{path}.limits.{name}"),
-            });
+    let bounds: [(&str, &ResourceList, BoundError); 3] = [
+        ("min", &entry.min, min_error),
+        ("max", &entry.max, max_error),
+        (
+            "maxLimitRequestRatio",
+            &entry.max_limit_request_ratio,
+            ratio_error,
+        ),
+    ];
+    for (bound, enforced_list, error) in bounds {
+        for (name, enforced) in enforced_list {
+            if let Some((message, field)) = error(kind, name, enforced, requests, limits) {
+                violations.push(Violation {
+                    rule: format!("{kind} {name} {bound}"),
+                    message,
+                    path: format!("{path}.{field}.{name}"),
+                });
+            }
         }
     }
 }
+
+/// One LimitRanger bound check: the message and the field at fault (`requests` or `limits`).
+type BoundError =
+    fn(&str, &str, &Quantity, &ResourceList, &ResourceList) -> Option<(String, &'static str)>;
 
 /// `minConstraint`: the message and the field at fault (`requests` or `limits`).
 fn min_error(
@@ -448,30 +441,39 @@ fn max_error(
     }
 }
 
-/// `limitRequestRatioConstraint`.
+/// `limitRequestRatioConstraint`: the message and `limits`, the field at fault.
 fn ratio_error(
     kind: &str,
     name: &str,
     enforced: &Quantity,
     requests: &ResourceList,
     limits: &ResourceList,
-) -> Option<String> {
+) -> Option<(String, &'static str)> {
     let request = requests.get(name).map(Quantity::milli_value).unwrap_or(0);
     if request == 0 {
-        return Some(format!(
-            "{name} max limit to request ratio per {kind} is {enforced}, but no request is specified or request is 0"
+        return Some((
+            format!(
+                "{name} max limit to request ratio per {kind} is {enforced}, but no request is specified or request is 0"
+            ),
+            "limits",
         ));
     }
     let limit = limits.get(name).map(Quantity::milli_value).unwrap_or(0);
     if limit == 0 {
-        return Some(format!(
-            "{name} max limit to request ratio per {kind} is {enforced}, but no limit is specified or limit is 0"
+        return Some((
+            format!(
+                "{name} max limit to request ratio per {kind} is {enforced}, but no limit is specified or limit is 0"
+            ),
+            "limits",
         ));
     }
     let observed = limit as f64 / request as f64;
     if observed * 1000.0 > enforced.milli_value() as f64 {
-        return Some(format!(
-            "{name} max limit to request ratio per {kind} is {enforced}, but provided ratio is {observed:.6}"
+        return Some((
+            format!(
+                "{name} max limit to request ratio per {kind} is {enforced}, but provided ratio is {observed:.6}"
+            ),
+            "limits",
         ));
     }
     None
@@ -490,21 +492,15 @@ fn claim_findings(
     ) {
         Ok(requests) => requests,
         Err(error) => {
-            return applicable
-                .iter()
-                .map(|applicable| {
-                    let mut unknown = unknown_finding(
-                        object,
-                        applicable,
-                        format!(
-                            "because `{}` is not a valid quantity ({}), so LimitRanger's result is unknown",
-                            error.path, error.problem
-                        ),
-                    );
-                    unknown.via_pod_template = false;
-                    unknown
-                })
-                .collect();
+            return unknown_findings(
+                object,
+                applicable,
+                &format!(
+                    "because `{}` is not a valid quantity ({}), so LimitRanger's result is unknown",
+                    error.path, error.problem
+                ),
+                false,
+            );
         }
     };
     let ranges = resources::limit_ranges_in(context.merged, object.namespace);

@@ -12,7 +12,9 @@ use serde_json::Value;
 use crate::model::finding::{Finding, Verdict};
 use crate::source::{GroupKind, Object};
 
-use super::dispatch::{Applicable, CheckContext, ObjectUnderCheck, finding, unknown_finding};
+use super::dispatch::{
+    Applicable, CheckContext, ObjectUnderCheck, finding, unknown_finding, unknown_findings,
+};
 use super::limitrange::{effective_pod, forbidden_text, pod_name, rejecting_range};
 use super::podtemplate::pod_from_template;
 use super::resources::{
@@ -92,21 +94,15 @@ pub fn evaluate(
     let events = match object_events(context, object) {
         Ok(events) => events,
         Err((error, via_pods)) => {
-            return applicable
-                .iter()
-                .map(|applicable| {
-                    let mut unknown = unknown_finding(
-                        object,
-                        applicable,
-                        format!(
-                            "because `{}` is not valid ({}), so what it would be charged is unknown",
-                            error.path, error.problem
-                        ),
-                    );
-                    unknown.via_pod_template = via_pods;
-                    unknown
-                })
-                .collect();
+            return unknown_findings(
+                object,
+                applicable,
+                &format!(
+                    "because `{}` is not valid ({}), so what it would be charged is unknown",
+                    error.path, error.problem
+                ),
+                via_pods,
+            );
         }
     };
     if events.events.is_empty() {

@@ -14,6 +14,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use super::{builtins, multi_body};
+use crate::adapters::fields::strings;
 
 /// The Gatekeeper target that admission constraints use.
 pub const TARGET: &str = "admission.k8s.gatekeeper.sh";
@@ -158,19 +159,6 @@ impl CompiledTemplate {
             program,
         })
     }
-}
-
-fn strings(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The target's Rego: `code[]` with `engine: Rego` first (that is where versioned code lives),

@@ -21,17 +21,33 @@ use super::{Policy, Request, RuleResult, RuleStatus};
 /// A policy (kind, namespace, name) evaluated on the object itself or on its Pod (`true`).
 type PolicyTarget = (String, Option<String>, String, bool);
 
+/// What Kyverno reads once per run rather than once per object.
+#[derive(Default)]
+pub struct RunCache {
+    exceptions: Option<Vec<PolicyException>>,
+}
+
+impl RunCache {
+    /// The cluster's PolicyExceptions, parsed on first use.
+    fn exceptions(&mut self, context: &CheckContext<'_>) -> &[PolicyException] {
+        self.exceptions.get_or_insert_with(|| {
+            context
+                .merged
+                .of_kind("kyverno.io", "PolicyException")
+                .filter_map(|exception| PolicyException::from_value(&exception.value))
+                .collect()
+        })
+    }
+}
+
 /// Findings of every Kyverno rule that applies to the object.
 pub fn evaluate(
     context: &CheckContext<'_>,
     object: &ObjectUnderCheck<'_>,
     applicable: &[Applicable<'_>],
+    cache: &mut RunCache,
 ) -> Vec<Finding> {
-    let exceptions: Vec<PolicyException> = context
-        .merged
-        .of_kind("kyverno.io", "PolicyException")
-        .filter_map(|exception| PolicyException::from_value(&exception.value))
-        .collect();
+    let exceptions = cache.exceptions(context);
     // One evaluation per policy and target (the object itself, or its Pod).
     let mut results: BTreeMap<PolicyTarget, Option<Vec<RuleResult>>> = BTreeMap::new();
     let mut findings = Vec::new();
@@ -80,7 +96,7 @@ pub fn evaluate(
                 context,
                 object,
                 &policy,
-                &exceptions,
+                exceptions,
                 applicable.through_pods,
             ))
         });
