@@ -1,6 +1,8 @@
 //! YAML-driven adapter cases: each file under `testdata/adapters/` lists objects and the
 //! constraints and diagnostics they must yield (fields given are compared exactly; others ignored).
 
+mod common;
+
 use std::path::Path;
 
 use potoo::adapters::Registry;
@@ -8,38 +10,7 @@ use potoo::source::Snapshot;
 use potoo::source::snapshot::object_from_value;
 use serde_json::Value;
 
-/// Every key in `expected` must be present in `actual` with an equal value (objects recursively;
-/// lists element by element and of the same length).
-fn assert_subset(expected: &Value, actual: &Value, path: &str) -> Result<(), String> {
-    match (expected, actual) {
-        (Value::Object(expected_fields), Value::Object(actual_fields)) => {
-            for (key, expected_value) in expected_fields {
-                let actual_value = actual_fields
-                    .get(key)
-                    .ok_or_else(|| format!("{path}.{key}: missing in {actual}"))?;
-                assert_subset(expected_value, actual_value, &format!("{path}.{key}"))?;
-            }
-            Ok(())
-        }
-        (Value::Array(expected_items), Value::Array(actual_items)) => {
-            if expected_items.len() != actual_items.len() {
-                return Err(format!(
-                    "{path}: expected {} items, got {}: {actual}",
-                    expected_items.len(),
-                    actual_items.len()
-                ));
-            }
-            for (index, (expected_item, actual_item)) in
-                expected_items.iter().zip(actual_items).enumerate()
-            {
-                assert_subset(expected_item, actual_item, &format!("{path}[{index}]"))?;
-            }
-            Ok(())
-        }
-        _ if expected == actual => Ok(()),
-        _ => Err(format!("{path}: expected {expected}, got {actual}")),
-    }
-}
+use common::assert_subset;
 
 fn run_case_file(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();

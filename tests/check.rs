@@ -2,28 +2,17 @@
 //! `testdata/check/cluster.yaml` cluster (`--from`); table and JSON outputs are insta snapshots
 //! (`testdata/snapshots/check_*`), structured outputs are parsed back and checked; exit codes.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
+
+use common::{potoo, stdout_with_code};
 
 const CLUSTER: &str = "testdata/check/cluster.yaml";
 const MANIFESTS: &str = "testdata/check/manifests";
-
-fn potoo(arguments: &[&str]) -> assert_cmd::assert::Assert {
-    let mut command = cargo_bin_cmd!("kubectl-potoo");
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG");
-    command.args(arguments).assert()
-}
-
-fn stdout_with_code(arguments: &[&str], code: i32) -> String {
-    let output = potoo(arguments).code(code).get_output().clone();
-    String::from_utf8(output.stdout).unwrap()
-}
 
 macro_rules! snapshot {
     ($name:expr, $value:expr) => {

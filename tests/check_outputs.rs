@@ -3,29 +3,18 @@
 //! JUnit against the Jenkins xUnit `junit-10.xsd` (both in `testdata/check-outputs/schemas/`),
 //! `--fail-on` exit codes, `--server-dry-run` refusals, and the dry run against a fake apiserver.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::{Value, json};
+
+use common::{potoo, stdout_with_code};
 
 const CLUSTER: &str = "testdata/check/cluster.yaml";
 const MANIFESTS: &str = "testdata/check/manifests";
 const SARIF_SCHEMA: &str = "testdata/check-outputs/schemas/sarif-schema-2.1.0.json";
 const JUNIT_SCHEMA: &str = "testdata/check-outputs/schemas/junit-10.xsd";
-
-fn potoo(arguments: &[&str]) -> assert_cmd::assert::Assert {
-    let mut command = cargo_bin_cmd!("kubectl-potoo");
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG");
-    command.args(arguments).assert()
-}
-
-fn stdout_with_code(arguments: &[&str], code: i32) -> String {
-    let output = potoo(arguments).code(code).get_output().clone();
-    String::from_utf8(output.stdout).unwrap()
-}
 
 fn check_output(format: &str) -> String {
     stdout_with_code(

@@ -1,27 +1,17 @@
 //! CLI tests: the real binary on `testdata/` clusters via `--from`; outputs are insta snapshots
 //! under `testdata/snapshots/`, structured outputs are also parsed back and checked.
 
+mod common;
+
 use std::io::Read;
 use std::process::{Command, Stdio};
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 
+use common::{potoo, stdout_of};
+
 const SMALL: &str = "testdata/fixtures/small";
-
-fn potoo(arguments: &[&str]) -> assert_cmd::assert::Assert {
-    let mut command = cargo_bin_cmd!("kubectl-potoo");
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG");
-    command.args(arguments).assert()
-}
-
-fn stdout_of(arguments: &[&str]) -> String {
-    let output = potoo(arguments).success().get_output().clone();
-    String::from_utf8(output.stdout).unwrap()
-}
 
 macro_rules! snapshot {
     ($name:expr, $value:expr) => {

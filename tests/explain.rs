@@ -3,6 +3,8 @@
 //! multi-line pastes; unreadable kinds (`testdata/explain/gaps.json`); `--detail`; and the real
 //! binary with insta snapshots (`testdata/snapshots/explain_*`) and exit codes.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -16,6 +18,8 @@ use potoo::source::Snapshot;
 use potoo::source::files::read_paths;
 use serde::Deserialize;
 use serde_json::Value;
+
+use common::{potoo, stdout_with_code};
 
 const CLUSTER: &str = "testdata/explain/cluster";
 const GAPS: &str = "testdata/explain/gaps.json";
@@ -330,20 +334,6 @@ fn detailed_detail_keeps_names_and_hides_reasons_of_other_namespaces() {
 }
 
 // ------------------------------------------------------------------------------ the real binary
-
-fn potoo(arguments: &[&str]) -> assert_cmd::assert::Assert {
-    let mut command = cargo_bin_cmd!("kubectl-potoo");
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG");
-    command.args(arguments).assert()
-}
-
-fn stdout_with_code(arguments: &[&str], code: i32) -> String {
-    let output = potoo(arguments).code(code).get_output().clone();
-    String::from_utf8(output.stdout).unwrap()
-}
 
 macro_rules! snapshot {
     ($name:expr, $value:expr) => {

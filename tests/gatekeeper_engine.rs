@@ -4,9 +4,10 @@
 //! `testdata/gatekeeper/scenario/` cluster and `test` on the gator suites in
 //! `testdata/gatekeeper/suite*/`, as insta snapshots (`testdata/snapshots/gatekeeper_*`).
 
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use potoo::engine::admission::gatekeeper::inventory::Inventory;
 use potoo::engine::admission::gatekeeper::matching::ConstraintMatch;
 use potoo::engine::admission::gatekeeper::review::Review;
@@ -15,6 +16,8 @@ use potoo::engine::admission::gatekeeper::{
 };
 use potoo::engine::test_suite::parse_documents;
 use serde_json::Value;
+
+use common::stdout_with_code;
 
 fn case_files() -> Vec<std::path::PathBuf> {
     let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/gatekeeper/cases");
@@ -106,20 +109,6 @@ fn yaml_cases() {
     }
     assert!(count >= 15, "only {count} cases were read");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-fn potoo(arguments: &[&str]) -> assert_cmd::assert::Assert {
-    let mut command = cargo_bin_cmd!("kubectl-potoo");
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG");
-    command.args(arguments).assert()
-}
-
-fn stdout_with_code(arguments: &[&str], code: i32) -> String {
-    let output = potoo(arguments).code(code).get_output().clone();
-    String::from_utf8(output.stdout).expect("utf-8 output")
 }
 
 macro_rules! snapshot {

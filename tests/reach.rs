@@ -2,9 +2,10 @@
 //! ReachResult fields, errors and connectivity lists out), and the real binary on the
 //! `testdata/reach/cluster` fixture with insta snapshots (`testdata/snapshots/reach_*`).
 
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use potoo::adapters::Registry;
 use potoo::engine::network::connlist::connectivity;
 use potoo::engine::network::{HostNetworkMode, NetworkModel, ReachOptions};
@@ -12,38 +13,7 @@ use potoo::source::Snapshot;
 use potoo::source::snapshot::object_from_value;
 use serde_json::Value;
 
-/// Every key in `expected` must be present in `actual` with an equal value (objects recursively;
-/// lists element by element and of the same length).
-fn assert_subset(expected: &Value, actual: &Value, path: &str) -> Result<(), String> {
-    match (expected, actual) {
-        (Value::Object(expected_fields), Value::Object(actual_fields)) => {
-            for (key, expected_value) in expected_fields {
-                let actual_value = actual_fields
-                    .get(key)
-                    .ok_or_else(|| format!("{path}.{key}: missing in {actual}"))?;
-                assert_subset(expected_value, actual_value, &format!("{path}.{key}"))?;
-            }
-            Ok(())
-        }
-        (Value::Array(expected_items), Value::Array(actual_items)) => {
-            if expected_items.len() != actual_items.len() {
-                return Err(format!(
-                    "{path}: expected {} items, got {}: {actual}",
-                    expected_items.len(),
-                    actual_items.len()
-                ));
-            }
-            for (index, (expected_item, actual_item)) in
-                expected_items.iter().zip(actual_items).enumerate()
-            {
-                assert_subset(expected_item, actual_item, &format!("{path}[{index}]"))?;
-            }
-            Ok(())
-        }
-        _ if expected == actual => Ok(()),
-        _ => Err(format!("{path}: expected {expected}, got {actual}")),
-    }
-}
+use common::{assert_subset, potoo};
 
 fn run_case_file(path: &Path) -> (usize, Vec<String>) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -154,15 +124,6 @@ fn yaml_cases() {
 }
 
 const CLUSTER: &str = "testdata/reach/cluster";
-
-fn potoo(arguments: &[&str]) -> assert_cmd::assert::Assert {
-    let mut command = cargo_bin_cmd!("kubectl-potoo");
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG");
-    command.args(arguments).assert()
-}
 
 fn stdout(assert: assert_cmd::assert::Assert) -> String {
     String::from_utf8(assert.get_output().stdout.clone()).unwrap()

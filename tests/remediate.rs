@@ -2,25 +2,14 @@
 //! cases.yaml`) on the JSON output, insta goldens of the text and YAML outputs for several
 //! families (`testdata/snapshots/demo_remediate_*`), name resolution errors and exit codes.
 
-use assert_cmd::cargo::cargo_bin_cmd;
+mod common;
+
 use serde::Deserialize;
 use serde_json::Value;
 
+use common::{potoo, stdout_of};
+
 const DEMO: &str = "testdata/demo";
-
-fn potoo(arguments: &[&str]) -> assert_cmd::assert::Assert {
-    let mut command = cargo_bin_cmd!("kubectl-potoo");
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG");
-    command.args(arguments).assert()
-}
-
-fn stdout_of(arguments: &[&str]) -> String {
-    let output = potoo(arguments).success().get_output().clone();
-    String::from_utf8(output.stdout).unwrap()
-}
 
 macro_rules! snapshot {
     ($name:expr, $value:expr) => {

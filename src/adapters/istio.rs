@@ -283,11 +283,7 @@ fn rule_is_empty(rule: &AuthorizationRule) -> bool {
 }
 
 fn parse_authorization_rules(value: Option<&Value>) -> Result<Vec<AuthorizationRule>, String> {
-    let items = match value {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err("spec.rules: must be a list; policy ignored".to_string()),
-    };
+    let items = list(value, "spec.rules")?;
     let mut rules = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let at = format!("spec.rules[{index}]");

@@ -247,29 +247,32 @@ fn constraint(
 pub fn describe_rules(rules: &[NetworkRule]) -> String {
     rules
         .iter()
-        .map(|rule| {
-            let peers = if rule.peers.is_empty() {
-                "anywhere".to_string()
-            } else {
-                rule.peers
-                    .iter()
-                    .map(describe_peer)
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            };
-            let ports = if rule.ports.is_empty() {
-                "any port".to_string()
-            } else {
-                rule.ports
-                    .iter()
-                    .map(describe_port)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            };
-            format!("{peers} on {ports}")
-        })
+        .map(describe_peers_and_ports)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// "pods with app=api on TCP/8080", "anywhere on any port": the peers and ports of one rule.
+pub fn describe_peers_and_ports(rule: &NetworkRule) -> String {
+    let peers = if rule.peers.is_empty() {
+        "anywhere".to_string()
+    } else {
+        rule.peers
+            .iter()
+            .map(describe_peer)
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let ports = if rule.ports.is_empty() {
+        "any port".to_string()
+    } else {
+        rule.ports
+            .iter()
+            .map(describe_port)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!("{peers} on {ports}")
 }
 
 pub fn describe_peer(peer: &NetworkPeer) -> String {

@@ -940,40 +940,49 @@ fn allowed_app_armor_annotation(value: &str) -> bool {
     value.is_empty() || value == "runtime/default" || value.starts_with("localhost/")
 }
 
-/// `appArmorProfile`: the appArmorProfile fields and the beta annotations may only select the
-/// runtime default or a localhost profile.
-fn app_armor_profile(pod: &PodView) -> Option<Outcome> {
+/// The pod and container `securityContext.<field>.type` values that `allowed` rejects: who set
+/// them ("pod", "container ..."), the rejected types, and their paths.
+fn disallowed_profile_types(
+    pod: &PodView,
+    field: &str,
+    allowed: fn(&str) -> bool,
+) -> (Vec<String>, BTreeSet<String>, Vec<String>) {
     let mut setters = Vec::new();
     let mut bad_values = BTreeSet::new();
     let mut paths = Vec::new();
     if let Some(profile) = pod
         .pod_security_context()
-        .and_then(|context| present(context.get("appArmorProfile")))
+        .and_then(|context| present(context.get(field)))
     {
         let profile_type = text_of(profile.get("type"));
-        if !allowed_app_armor_type(&profile_type) {
+        if !allowed(&profile_type) {
             setters.push("pod".to_string());
             bad_values.insert(profile_type);
-            paths.push("spec.securityContext.appArmorProfile.type".to_string());
+            paths.push(format!("spec.securityContext.{field}.type"));
         }
     }
     let mut names = Vec::new();
     for container in pod.containers() {
-        if let Some(profile) = container.security_field("appArmorProfile") {
+        if let Some(profile) = container.security_field(field) {
             let profile_type = text_of(profile.get("type"));
-            if !allowed_app_armor_type(&profile_type) {
+            if !allowed(&profile_type) {
                 names.push(container.name.to_string());
                 bad_values.insert(profile_type);
-                paths.push(format!(
-                    "{}.securityContext.appArmorProfile.type",
-                    container.path
-                ));
+                paths.push(format!("{}.securityContext.{field}.type", container.path));
             }
         }
     }
     if !names.is_empty() {
         setters.push(containers_phrase(&names));
     }
+    (setters, bad_values, paths)
+}
+
+/// `appArmorProfile`: the appArmorProfile fields and the beta annotations may only select the
+/// runtime default or a localhost profile.
+fn app_armor_profile(pod: &PodView) -> Option<Outcome> {
+    let (mut setters, bad_values, mut paths) =
+        disallowed_profile_types(pod, "appArmorProfile", allowed_app_armor_type);
     let mut bad_values: Vec<String> = bad_values.into_iter().collect();
     let mut forbidden_annotations = Vec::new();
     for (key, value) in pod.annotations() {
@@ -1191,37 +1200,8 @@ fn seccomp_profile_baseline_annotations(pod: &PodView) -> Option<Outcome> {
 /// `seccompProfile_baseline` from v1.19: an explicit `seccompProfile.type` must be
 /// `RuntimeDefault` or `Localhost`.
 fn seccomp_profile_baseline_fields(pod: &PodView) -> Option<Outcome> {
-    let mut setters = Vec::new();
-    let mut bad_values = BTreeSet::new();
-    let mut paths = Vec::new();
-    if let Some(profile) = pod
-        .pod_security_context()
-        .and_then(|context| present(context.get("seccompProfile")))
-    {
-        let profile_type = text_of(profile.get("type"));
-        if !allowed_seccomp_type(&profile_type) {
-            setters.push("pod".to_string());
-            bad_values.insert(profile_type);
-            paths.push("spec.securityContext.seccompProfile.type".to_string());
-        }
-    }
-    let mut names = Vec::new();
-    for container in pod.containers() {
-        if let Some(profile) = container.security_field("seccompProfile") {
-            let profile_type = text_of(profile.get("type"));
-            if !allowed_seccomp_type(&profile_type) {
-                names.push(container.name.to_string());
-                bad_values.insert(profile_type);
-                paths.push(format!(
-                    "{}.securityContext.seccompProfile.type",
-                    container.path
-                ));
-            }
-        }
-    }
-    if !names.is_empty() {
-        setters.push(containers_phrase(&names));
-    }
+    let (setters, bad_values, paths) =
+        disallowed_profile_types(pod, "seccompProfile", allowed_seccomp_type);
     if setters.is_empty() {
         return None;
     }

@@ -97,13 +97,6 @@ pub struct AdminPolicies {
     pub diagnostics: Vec<String>,
 }
 
-fn direction_index(direction: Direction) -> usize {
-    match direction {
-        Direction::Egress => 0,
-        Direction::Ingress => 1,
-    }
-}
-
 impl AdminPolicies {
     pub fn build(constraints: &[Constraint], classes: &Classes) -> AdminPolicies {
         let mut result = AdminPolicies::default();
@@ -236,7 +229,7 @@ impl AdminPolicies {
                             .as_ref()
                             .is_none_or(|pods| pods.matches(&class.labels));
                     if subject {
-                        selected[direction_index(rule.direction)].push(index);
+                        selected[rule.direction.index()].push(index);
                     }
                 }
                 selected
@@ -253,7 +246,7 @@ impl AdminPolicies {
     pub fn selecting(&self, class: usize, direction: Direction) -> &[usize] {
         self.selected
             .get(class)
-            .map(|selected| selected[direction_index(direction)].as_slice())
+            .map(|selected| selected[direction.index()].as_slice())
             .unwrap_or(&[])
     }
 

@@ -81,13 +81,6 @@ pub struct CiliumPolicies {
     pub diagnostics: Vec<String>,
 }
 
-fn direction_index(direction: Direction) -> usize {
-    match direction {
-        Direction::Egress => 0,
-        Direction::Ingress => 1,
-    }
-}
-
 /// Cilium's identity labels of a pod that are neither pod nor namespace labels.
 fn identity_labels(namespace: &str, endpoint: Option<&Endpoint>) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::new();
@@ -338,7 +331,7 @@ impl CiliumPolicies {
                         &namespace_labels,
                         Some(endpoint),
                     ) {
-                        selected[direction_index(section.direction)].push(index);
+                        selected[section.direction.index()].push(index);
                     }
                 }
                 selected
@@ -355,7 +348,7 @@ impl CiliumPolicies {
     pub fn selecting(&self, index: usize, direction: Direction) -> &[usize] {
         self.selected
             .get(index)
-            .map(|selected| selected[direction_index(direction)].as_slice())
+            .map(|selected| selected[direction.index()].as_slice())
             .unwrap_or(&[])
     }
 

@@ -13,7 +13,7 @@ use super::endpoints::{
     port_rules_connections,
 };
 use super::verdict::{Direction, PolicyReference};
-use crate::adapters::networkpolicy::{describe_peer, describe_port};
+use crate::adapters::networkpolicy::describe_peers_and_ports;
 use crate::model::constraint::{NetworkPeer, NetworkRule};
 use crate::model::{Constraint, Details, LabelSelector};
 
@@ -442,25 +442,7 @@ fn describe_rule(rule: &NetworkRule, direction: Direction) -> String {
         Direction::Ingress => "from",
         Direction::Egress => "to",
     };
-    let peers = if rule.peers.is_empty() {
-        "anywhere".to_string()
-    } else {
-        rule.peers
-            .iter()
-            .map(describe_peer)
-            .collect::<Vec<_>>()
-            .join(" or ")
-    };
-    let ports = if rule.ports.is_empty() {
-        "any port".to_string()
-    } else {
-        rule.ports
-            .iter()
-            .map(describe_port)
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    format!("{preposition} {peers} on {ports}")
+    format!("{preposition} {}", describe_peers_and_ports(rule))
 }
 
 /// Whether any of the rule's peers matches the remote side.

@@ -34,6 +34,14 @@ impl Direction {
             Direction::Ingress => "Ingress",
         }
     }
+
+    /// Position in a per-direction `[egress, ingress]` array.
+    pub fn index(self) -> usize {
+        match self {
+            Direction::Egress => 0,
+            Direction::Ingress => 1,
+        }
+    }
 }
 
 impl fmt::Display for Direction {
