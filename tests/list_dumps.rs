@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use potoo::engine::admission::psa::{self, Level, LevelVersion, PodView, PolicyVersion};
-use potoo::source::files::read_paths;
+use potoo::source::KindsRead;
+use potoo::source::files::{read_paths, read_paths_keeping};
 use potoo::source::slim::decode_pod;
 use serde_json::{Value, json};
 
@@ -51,6 +52,8 @@ fn commands_answer_the_same_from_a_list_dump() {
     let commands: &[&[&str]] = &[
         &["query", "-A", "-o", "json"],
         &["query", "-A", "-o", "wide"],
+        &["query", "-n", "payments", "-o", "json"],
+        &["query", "-A", "-l", "app=api", "-o", "json"],
         &["status", "-A", "-o", "json"],
         &["reach", "--all", "-A", "-o", "connlist"],
         &["reach", "--all", "-A", "-o", "json"],
@@ -252,4 +255,69 @@ fn pod_security_verdicts_are_the_same_on_slim_pods() {
     }
     assert!(evaluated > 100, "{evaluated} cases evaluated");
     assert!(violated > 50, "{violated} cases with violations");
+}
+
+/// Workloads in a dump that `query`/`status` do not read are counted and their namespaces kept,
+/// but never stored; duplicates across files count once; a broken workload still fails the read.
+#[test]
+fn unread_workloads_are_counted_checked_and_not_kept() {
+    let directory = tempfile::tempdir().unwrap();
+    let dump = list_dump_of("testdata/demo", directory.path());
+    // The same dump twice: a directory holding a dump and a copy of it counts each object once.
+    std::fs::copy(&dump, directory.path().join("again.json")).unwrap();
+    let paths = [directory.path().to_path_buf()];
+    let every = read_paths(&paths, &mut std::io::empty()).unwrap();
+    let partial =
+        read_paths_keeping(&paths, &mut std::io::empty(), KindsRead::AllButWorkloads).unwrap();
+    assert_eq!(partial.len(), every.len());
+    assert_eq!(partial.namespace_names(), every.namespace_names());
+    let workload_kinds = [
+        ("", "Pod"),
+        ("apps", "Deployment"),
+        ("apps", "ReplicaSet"),
+        ("apps", "StatefulSet"),
+        ("apps", "DaemonSet"),
+        ("batch", "Job"),
+        ("batch", "CronJob"),
+    ];
+    let mut workloads = 0;
+    for (group, kind) in workload_kinds {
+        workloads += every.of_kind(group, kind).count();
+        assert_eq!(partial.of_kind(group, kind).count(), 0, "{kind} kept");
+    }
+    assert!(workloads > 0, "the demo dump holds workloads");
+    assert_eq!(
+        partial.objects().count() + workloads,
+        every.objects().count(),
+        "everything but workloads is kept"
+    );
+
+    let broken = directory.path().join("broken.json");
+    std::fs::write(
+        &broken,
+        r#"{"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "ok", "namespace": "a"}},
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "a"}}]}"#,
+    )
+    .unwrap();
+    let error = read_paths_keeping(
+        std::slice::from_ref(&broken),
+        &mut std::io::empty(),
+        KindsRead::AllButWorkloads,
+    )
+    .unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("items[1]"), "{error}");
+    assert!(error.to_string().contains("metadata.name"), "{error}");
+    std::fs::write(
+        &broken,
+        r#"{"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "a"}} 1]}"#,
+    )
+    .unwrap();
+    let error = read_paths_keeping(
+        std::slice::from_ref(&broken),
+        &mut std::io::empty(),
+        KindsRead::AllButWorkloads,
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("invalid JSON"), "{error}");
 }

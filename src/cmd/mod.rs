@@ -18,7 +18,7 @@ use crate::adapters::{AdapterOutput, Registry};
 use crate::cli::{GlobalOptions, OutputFormat};
 use crate::render::RenderOptions;
 use crate::source::live::{self, LiveOptions};
-use crate::source::{NamespaceScope, Snapshot, files};
+use crate::source::{KindsRead, NamespaceScope, Snapshot, files};
 
 /// What a command printed and how it ended.
 #[derive(Debug, Default)]
@@ -89,10 +89,20 @@ pub async fn load_snapshot(
     global: &GlobalOptions,
     scope: &NamespaceScope,
 ) -> anyhow::Result<Snapshot> {
+    load_snapshot_keeping(global, scope, KindsRead::Every).await
+}
+
+/// [`load_snapshot`] for a command that reads only `kinds_read` (offline, the other kinds in
+/// `List` dumps are counted but not kept; a live read lists every kind).
+pub async fn load_snapshot_keeping(
+    global: &GlobalOptions,
+    scope: &NamespaceScope,
+    kinds_read: KindsRead,
+) -> anyhow::Result<Snapshot> {
     if global.is_offline() {
         let paths = global.from.clone();
         let mut snapshot = tokio::task::spawn_blocking(move || {
-            files::read_paths(&paths, &mut std::io::stdin().lock())
+            files::read_paths_keeping(&paths, &mut std::io::stdin().lock(), kinds_read)
         })
         .await
         .context("the file reader stopped unexpectedly")??;

@@ -11,7 +11,13 @@ use crate::render;
 
 pub async fn run(global: &GlobalOptions, args: &QueryArgs) -> anyhow::Result<CommandOutput> {
     let request = request(global, args).await?;
-    let snapshot = super::load_snapshot(global, &request.scope).await?;
+    // Without `--workload` or `-l` the answer is per namespace: workloads are never looked into.
+    let kinds_read = if request.workload.is_none() && request.selector.is_none() {
+        crate::source::KindsRead::AllButWorkloads
+    } else {
+        crate::source::KindsRead::Every
+    };
+    let snapshot = super::load_snapshot_keeping(global, &request.scope, kinds_read).await?;
     let adapted = super::adapt(&snapshot);
     let mut result = query(&snapshot, &adapted, &request)?;
     let own_namespace = match &request.scope {

@@ -7,7 +7,10 @@ use crate::render;
 
 pub async fn run(global: &GlobalOptions) -> anyhow::Result<CommandOutput> {
     let scope = global.namespace_scope().await?;
-    let snapshot = super::load_snapshot(global, &scope).await?;
+    // Status counts constraints and policy kinds: workloads are counted, never looked into.
+    let snapshot =
+        super::load_snapshot_keeping(global, &scope, crate::source::KindsRead::AllButWorkloads)
+            .await?;
     let adapted = super::adapt(&snapshot);
     let result = status(&snapshot, &adapted);
     let stdout = super::render_result("status", global, &result, render::table::status)?;

@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::KindsRead;
 use super::deferred::defer;
-use super::snapshot::{Entry, Gap, GapReason, Snapshot, SourceInfo, object_from_value};
+use super::snapshot::{
+    Entry, Gap, GapReason, Snapshot, SourceInfo, UnreadObject, object_from_value,
+};
 
 /// Where in the input a problem is: file, 1-based document index, field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +53,18 @@ fn file_error(file: &str, message: impl Into<String>) -> FilesError {
 /// Reads every path (`-` is stdin) into one Snapshot. Any unreadable input fails the whole read:
 /// nothing partial is presented as complete.
 pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, FilesError> {
+    read_paths_keeping(paths, stdin, KindsRead::Every)
+}
+
+/// [`read_paths`], keeping whole only the objects of kinds `kinds_read` reads; the items of other
+/// kinds in JSON `List` dumps are still checked, counted and their namespaces known.
+pub fn read_paths_keeping(
+    paths: &[PathBuf],
+    stdin: &mut dyn Read,
+    kinds_read: KindsRead,
+) -> Result<Snapshot, FilesError> {
     let inputs = collect_inputs(paths, stdin)?;
-    let parsed = parse_in_parallel(&inputs)?;
+    let parsed = parse_in_parallel(&inputs, kinds_read)?;
     let description = paths
         .iter()
         .map(|path| path.display().to_string())
@@ -64,8 +77,10 @@ pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, F
         served_kinds: Vec::new(),
     });
     let mut entries = Vec::new();
+    let mut unread = Vec::new();
     for contents in parsed {
         entries.extend(contents.objects);
+        unread.extend(contents.unread);
         for gap in contents.gaps {
             snapshot.add_gap(gap);
         }
@@ -76,6 +91,9 @@ pub fn read_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Snapshot, F
     for entry in entries {
         snapshot.insert_entry(entry);
     }
+    unread.sort_unstable();
+    unread.dedup();
+    snapshot.set_unread(unread);
     Ok(snapshot)
 }
 
@@ -120,6 +138,7 @@ fn collect_directory(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), F
 #[derive(Debug, Default)]
 struct Contents {
     objects: Vec<Entry>,
+    unread: Vec<UnreadObject>,
     gaps: Vec<Gap>,
 }
 
@@ -146,16 +165,21 @@ impl Input {
 
     /// Parses the input; a `List` dump's items are split over `workers` threads. A file is read
     /// into `buffer`, which a worker reuses from file to file (no fresh pages for every file).
-    fn parse(&self, workers: usize, buffer: &mut Vec<u8>) -> Result<Contents, FilesError> {
+    fn parse(
+        &self,
+        workers: usize,
+        buffer: &mut Vec<u8>,
+        kinds_read: KindsRead,
+    ) -> Result<Contents, FilesError> {
         match self {
-            Input::Read(name, bytes) => parse_input(name, bytes, workers),
+            Input::Read(name, bytes) => parse_input(name, bytes, workers, kinds_read),
             Input::File(path) => {
                 let name = path.display().to_string();
                 buffer.clear();
                 std::fs::File::open(path)
                     .and_then(|mut file| file.read_to_end(buffer))
                     .map_err(|error| file_error(&name, format!("cannot read: {error}")))?;
-                parse_input(&name, buffer, workers)
+                parse_input(&name, buffer, workers, kinds_read)
             }
         }
     }
@@ -190,7 +214,7 @@ pub fn collect_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Inp
 
 /// Parses the inputs on every core, each worker taking the next input when it is done with one
 /// (so one slow file does not leave a core idle); a single input is split by items instead.
-fn parse_in_parallel(inputs: &[Input]) -> Result<Vec<Contents>, FilesError> {
+fn parse_in_parallel(inputs: &[Input], kinds_read: KindsRead) -> Result<Vec<Contents>, FilesError> {
     let cores = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1);
@@ -199,7 +223,7 @@ fn parse_in_parallel(inputs: &[Input]) -> Result<Vec<Contents>, FilesError> {
         let mut buffer = Vec::new();
         return inputs
             .iter()
-            .map(|input| input.parse(cores, &mut buffer))
+            .map(|input| input.parse(cores, &mut buffer, kinds_read))
             .collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -214,7 +238,7 @@ fn parse_in_parallel(inputs: &[Input]) -> Result<Vec<Contents>, FilesError> {
                         let Some(input) = inputs.get(index) else {
                             break;
                         };
-                        let result = input.parse(1, &mut buffer);
+                        let result = input.parse(1, &mut buffer, kinds_read);
                         let failed = result.is_err();
                         parsed.push((index, result));
                         if failed {
@@ -248,12 +272,24 @@ fn parse_in_parallel(inputs: &[Input]) -> Result<Vec<Contents>, FilesError> {
 }
 
 /// Parses one file: JSON when it starts with `{` or `[`, else multi-document YAML.
-fn parse_input(name: &str, bytes: &[u8], workers: usize) -> Result<Contents, FilesError> {
+fn parse_input(
+    name: &str,
+    bytes: &[u8],
+    workers: usize,
+    kinds_read: KindsRead,
+) -> Result<Contents, FilesError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|error| file_error(name, format!("not UTF-8 text: {error}")))?;
     let trimmed = text.trim_start();
     let mut contents = Contents::default();
     if trimmed.starts_with('{')
+        && kinds_read != KindsRead::Every
+        && let Some(list) = parse_json_list(name, text)?
+    {
+        // serde_json checks the whole dump in one pass; items of kinds not read are then only
+        // counted (see `unread_object`), the others compacted and deferred as below.
+        add_raw_list(name, list, workers, kinds_read, &mut contents)?;
+    } else if trimmed.starts_with('{')
         && let Some(list) = super::json_list::split_list(text)
         && let Ok(entries) = split_list_entries(name, list, workers)
     {
@@ -262,7 +298,7 @@ fn parse_input(name: &str, bytes: &[u8], workers: usize) -> Result<Contents, Fil
     } else if trimmed.starts_with('{')
         && let Some(list) = parse_json_list(name, text)?
     {
-        add_raw_list(name, list, workers, &mut contents)?;
+        add_raw_list(name, list, workers, KindsRead::Every, &mut contents)?;
     } else {
         for document in decode_documents(name, text)? {
             add_document(
@@ -388,6 +424,7 @@ fn add_raw_list(
     name: &str,
     list: RawList<'_>,
     workers: usize,
+    kinds_read: KindsRead,
     contents: &mut Contents,
 ) -> Result<(), FilesError> {
     let kind = list.kind.unwrap_or_default();
@@ -396,12 +433,69 @@ fn add_raw_list(
         .strip_suffix("List")
         .filter(|item_kind| !item_kind.is_empty());
     let items = list.items.unwrap_or_default();
-    contents.objects = in_parallel(items, workers, |index, raw| {
+    let entries = in_parallel(items, workers, |index, raw| {
         let raw = raw.get();
+        if let Some(unread) = unread_object(raw, item_kind, &api_version, kinds_read) {
+            return Ok(ListEntry::Unread(unread));
+        }
         let compact = super::json_list::compact_json(raw);
-        list_item_entry(name, index, raw, compact, item_kind, &api_version)
+        list_item_entry(name, index, raw, compact, item_kind, &api_version).map(ListEntry::Kept)
     })?;
+    for entry in entries {
+        match entry {
+            ListEntry::Kept(entry) => contents.objects.push(entry),
+            ListEntry::Unread(unread) => contents.unread.push(unread),
+        }
+    }
     Ok(())
+}
+
+/// One item of a `List` dump: kept, or only counted.
+enum ListEntry {
+    Kept(Entry),
+    Unread(UnreadObject),
+}
+
+/// `Some` when `raw` (an item serde_json has read) is an object of a kind `kinds_read` does not
+/// read, with a plain identity. Anything unusual returns `None`: the item then takes the full
+/// path, which reports any problem with file and field.
+fn unread_object(
+    raw: &str,
+    list_item_kind: Option<&str>,
+    list_api_version: &str,
+    kinds_read: KindsRead,
+) -> Option<UnreadObject> {
+    if kinds_read == KindsRead::Every {
+        return None;
+    }
+    let identity = super::json_list::raw_identity(raw)?;
+    let api_version = match identity.api_version {
+        Some(api_version) => api_version,
+        None => {
+            list_item_kind?;
+            list_api_version
+        }
+    };
+    let kind = identity.kind.or(list_item_kind)?;
+    let name = identity.name.filter(|name| !name.is_empty())?;
+    if api_version.is_empty() || kind.is_empty() {
+        return None;
+    }
+    let group = api_version
+        .rsplit_once('/')
+        .map_or("", |(group, _version)| group);
+    if kinds_read.reads(group, kind) {
+        return None;
+    }
+    Some(UnreadObject {
+        group: group.to_string(),
+        kind: kind.to_string(),
+        namespace: identity
+            .namespace
+            .filter(|namespace| !namespace.is_empty())
+            .map(str::to_string),
+        name: name.to_string(),
+    })
 }
 
 /// One item of a JSON `List`: deferred when it is a well-formed object (see `deferred.rs`),

@@ -99,6 +99,99 @@ pub fn compact_json(raw: &str) -> Option<String> {
     (scanner.index == scanner.bytes.len()).then_some(compact)
 }
 
+/// The identity of one `List` item as written: `apiVersion`, `kind`, `metadata.namespace` and
+/// `metadata.name`, each `None` when absent (a `null` namespace too). For text serde_json has
+/// already read; `None` when a field is anything but a plain string (an escape, `null`, another
+/// type) or appears twice, so that the caller takes its full path and reports any problem there.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RawIdentity<'a> {
+    pub api_version: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub namespace: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
+
+/// Reads [`RawIdentity`] from one item without building anything: the item's top-level keys
+/// are walked until `apiVersion`, `kind` and `metadata` have been seen.
+pub fn raw_identity(raw: &str) -> Option<RawIdentity<'_>> {
+    let mut scanner = Scanner {
+        bytes: raw.as_bytes(),
+        index: 0,
+    };
+    let mut identity = RawIdentity::default();
+    let mut seen_metadata = false;
+    scanner.skip_whitespace();
+    let mut keys = scanner.object_keys()?;
+    while let Some(key) = keys.next_key(&mut scanner)? {
+        match key {
+            "apiVersion" if identity.api_version.is_none() => {
+                identity.api_version = Some(scanner.plain_string(raw)?);
+            }
+            "kind" if identity.kind.is_none() => identity.kind = Some(scanner.plain_string(raw)?),
+            "metadata" if !seen_metadata => {
+                seen_metadata = true;
+                let mut metadata_keys = scanner.object_keys()?;
+                while let Some(key) = metadata_keys.next_key(&mut scanner)? {
+                    match key {
+                        "name" if identity.name.is_none() => {
+                            identity.name = Some(scanner.plain_string(raw)?);
+                        }
+                        "namespace" if identity.namespace.is_none() => {
+                            if scanner.bytes.get(scanner.index..scanner.index + 4) == Some(b"null")
+                            {
+                                scanner.index += 4;
+                            } else {
+                                identity.namespace = Some(scanner.plain_string(raw)?);
+                            }
+                        }
+                        "name" | "namespace" => return None,
+                        _ => scanner.skip_value()?,
+                    }
+                }
+            }
+            "apiVersion" | "kind" | "metadata" => return None,
+            _ => scanner.skip_value()?,
+        }
+        if identity.api_version.is_some() && identity.kind.is_some() && seen_metadata {
+            break;
+        }
+    }
+    Some(identity)
+}
+
+/// Walks the keys of one JSON object, leaving the scanner at each key's value.
+struct ObjectKeys {
+    first: bool,
+    done: bool,
+}
+
+impl ObjectKeys {
+    /// The next key (`Ok(None)` at the end of the object), or `None` for anything unexpected.
+    fn next_key<'a>(&mut self, scanner: &mut Scanner<'a>) -> Option<Option<&'a str>> {
+        if self.done {
+            return Some(None);
+        }
+        scanner.skip_whitespace();
+        if !self.first {
+            match scanner.next()? {
+                b',' => scanner.skip_whitespace(),
+                b'}' => {
+                    self.done = true;
+                    return Some(None);
+                }
+                _ => return None,
+            }
+        }
+        self.first = false;
+        let bytes = scanner.bytes;
+        let key = scanner.plain_string_bytes()?;
+        scanner.skip_whitespace();
+        scanner.expect(b':')?;
+        scanner.skip_whitespace();
+        std::str::from_utf8(bytes.get(key)?).ok().map(Some)
+    }
+}
+
 struct Scanner<'a> {
     bytes: &'a [u8],
     index: usize,
@@ -203,6 +296,42 @@ impl Scanner<'_> {
                 return Some(());
             }
         }
+    }
+
+    /// At `{`: a walk over the object's keys (an empty object has none).
+    fn object_keys(&mut self) -> Option<ObjectKeys> {
+        self.expect(b'{')?;
+        self.skip_whitespace();
+        let empty = self.peek() == Some(b'}');
+        if empty {
+            self.index += 1;
+        }
+        Some(ObjectKeys {
+            first: true,
+            done: empty,
+        })
+    }
+
+    /// At `"`: the range of a string's contents, `None` when it holds any escape.
+    fn plain_string_bytes(&mut self) -> Option<std::ops::Range<usize>> {
+        self.expect(b'"')?;
+        let start = self.index;
+        let offset = self
+            .bytes
+            .get(start..)?
+            .iter()
+            .position(|byte| *byte == b'"' || *byte == b'\\')?;
+        if self.bytes.get(start + offset) != Some(&b'"') {
+            return None;
+        }
+        self.index = start + offset + 1;
+        Some(start..start + offset)
+    }
+
+    /// A string value without escapes.
+    fn plain_string<'a>(&mut self, text: &'a str) -> Option<&'a str> {
+        let range = self.plain_string_bytes()?;
+        text.get(range)
     }
 
     /// A string or `null` value.
@@ -333,6 +462,52 @@ impl Scanner<'_> {
 mod tests {
     use super::*;
     use serde_json::Value;
+
+    #[test]
+    fn raw_identity_reads_plain_fields_and_refuses_anything_else() {
+        let identity = |api_version, kind, namespace, name| RawIdentity {
+            api_version,
+            kind,
+            namespace,
+            name,
+        };
+        let cases = [
+            (
+                r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "x"}, "spec": {}}"#,
+                Some(identity(Some("v1"), Some("Pod"), Some("x"), Some("a"))),
+            ),
+            (
+                r#"{ "spec": {"a": [1, {"kind": "no"}]}, "metadata" : { "labels": {"name": "no"}, "name" : "a" } }"#,
+                Some(identity(None, None, None, Some("a"))),
+            ),
+            (
+                r#"{"kind": "Pod", "metadata": {"namespace": null, "name": "a"}}"#,
+                Some(identity(None, Some("Pod"), None, Some("a"))),
+            ),
+            ("{}", Some(identity(None, None, None, None))),
+            (
+                r#"{"metadata": {}}"#,
+                Some(identity(None, None, None, None)),
+            ),
+            // Anything unusual is left to the full reader.
+            (r#"{"kind": "P\u006fd", "metadata": {"name": "a"}}"#, None),
+            (r#"{"kind": null, "metadata": {"name": "a"}}"#, None),
+            (r#"{"kind": "Pod", "metadata": {"name": 3}}"#, None),
+            (
+                r#"{"kind": "Pod", "kind": "Job", "metadata": {"name": "a"}}"#,
+                None,
+            ),
+            (
+                r#"{"kind": "Pod", "metadata": {"name": "a", "name": "b"}}"#,
+                None,
+            ),
+            (r#"{"kind": "Pod", "metadata": null}"#, None),
+            (r#"["kind", "Pod"]"#, None),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(raw_identity(raw), expected, "{raw}");
+        }
+    }
 
     #[test]
     fn compact_copies_drop_only_insignificant_whitespace() {

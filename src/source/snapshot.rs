@@ -246,6 +246,16 @@ impl Entry {
     }
 }
 
+/// An object of a kind the command does not read (see `KindsRead`): only its identity is kept,
+/// so that it is counted and its namespace is known.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct UnreadObject {
+    pub(crate) group: String,
+    pub(crate) kind: String,
+    pub(crate) namespace: Option<String>,
+    pub(crate) name: String,
+}
+
 /// A kind with at least this many undecoded objects is decoded on every core at its first read.
 const PARALLEL_DECODE_THRESHOLD: usize = 2048;
 
@@ -255,6 +265,8 @@ pub struct Snapshot {
     entries: Vec<Entry>,
     by_kind: HashMap<GroupKind, Vec<usize>>,
     namespaces: HashMap<String, usize>,
+    /// Objects read from the input but not kept, sorted and without repeats.
+    unread: Vec<UnreadObject>,
     pub gaps: Vec<Gap>,
     pub source: SourceInfo,
 }
@@ -297,8 +309,19 @@ impl Snapshot {
                 self.insert_entry(entry);
             }
         }
+        self.unread.retain(|object| {
+            object
+                .namespace
+                .as_deref()
+                .is_none_or(|own| own == namespace)
+        });
         self.gaps
             .retain(|gap| gap.namespace.as_deref().is_none_or(|own| own == namespace));
+    }
+
+    /// Records objects that were read but not kept (sorted, without repeats).
+    pub(crate) fn set_unread(&mut self, unread: Vec<UnreadObject>) {
+        self.unread = unread;
     }
 
     pub fn add_gap(&mut self, gap: Gap) {
@@ -316,12 +339,13 @@ impl Snapshot {
         self.entries.iter().map(Entry::object)
     }
 
+    /// How many objects were read, kept or not.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len() + self.unread.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     fn indices(&self, group: &str, kind: &str) -> &[usize] {
@@ -400,10 +424,13 @@ impl Snapshot {
     pub fn namespace_names(&self) -> Vec<String> {
         let mut names: std::collections::BTreeSet<String> =
             self.namespaces.keys().cloned().collect();
-        for entry in &self.entries {
-            if let Some(namespace) = entry.namespace()
-                && !names.contains(namespace)
-            {
+        let object_namespaces = self
+            .entries
+            .iter()
+            .map(Entry::namespace)
+            .chain(self.unread.iter().map(|object| object.namespace.as_deref()));
+        for namespace in object_namespaces.flatten() {
+            if !names.contains(namespace) {
                 names.insert(namespace.to_string());
             }
         }
