@@ -412,6 +412,9 @@ fn resource_reason(resources: &[String], workload: &Workload) -> Option<String> 
 
 /// `*` and `?` wildcards, as Kyverno matches names.
 pub fn wildcard_matches(pattern: &str, text: &str) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return pattern == text;
+    }
     let pattern: Vec<char> = pattern.chars().collect();
     let text: Vec<char> = text.chars().collect();
     let (mut pattern_index, mut text_index) = (0, 0);

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use crate::adapters::AdapterOutput;
 use crate::index::{self, Index, Match};
 use crate::model::report::{API_VERSION, QueryEntry, QueryResult, QueryScope};
-use crate::model::{ConstraintType, LabelSelector, Severity};
+use crate::model::{Constraint, ConstraintType, LabelSelector, Severity};
 use crate::source::{NamespaceScope, Snapshot};
 
 /// What to ask.
@@ -101,11 +101,12 @@ pub fn query(
             Some(namespace) => vec![namespace.to_string()],
             None => snapshot.namespace_names(),
         };
-        for namespace in namespaces {
-            collector.add(&namespace, index.for_namespace(&namespace), None);
+        let matches = matches_per_namespace(&index, &namespaces);
+        for (namespace, found) in namespaces.iter().zip(matches) {
+            collector.add(namespace, found, None);
         }
     }
-    let mut entries: Vec<QueryEntry> = collector
+    let mut collected: Vec<Collected<'_>> = collector
         .entries
         .into_iter()
         .filter(|entry| {
@@ -119,10 +120,18 @@ pub fn query(
                     .is_none_or(|severities| severities.contains(&entry.constraint.severity))
         })
         .collect();
-    entries.sort_by(|left, right| {
+    collected.sort_unstable_by(|left, right| {
         (left.constraint.severity, &left.constraint.id)
             .cmp(&(right.constraint.severity, &right.constraint.id))
     });
+    let entries: Vec<QueryEntry> = collected
+        .into_iter()
+        .map(|entry| QueryEntry {
+            constraint: entry.constraint.clone(),
+            namespaces: entry.namespaces.items,
+            matched_because: entry.reasons.items,
+        })
+        .collect();
     Ok(QueryResult {
         api_version: API_VERSION,
         kind: "QueryResult",
@@ -139,44 +148,115 @@ pub fn query(
     })
 }
 
-/// Merges matches per constraint: namespaces and reasons accumulate, without repeats.
-#[derive(Default)]
-struct Collector {
-    entries: Vec<QueryEntry>,
-    positions: HashMap<String, usize>,
-    seen_reasons: Vec<HashSet<String>>,
-    seen_namespaces: Vec<HashSet<String>>,
+/// Namespaces per thread below which matching stays on one thread.
+const NAMESPACES_PER_WORKER: usize = 256;
+
+/// `index.for_namespace` for every namespace, in order; many namespaces are matched on every core.
+fn matches_per_namespace<'a>(index: &Index<'a>, namespaces: &[String]) -> Vec<Vec<Match<'a>>> {
+    let match_all = |namespaces: &[String]| -> Vec<Vec<Match<'a>>> {
+        namespaces
+            .iter()
+            .map(|namespace| index.for_namespace(namespace))
+            .collect()
+    };
+    let workers = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .min(namespaces.len() / NAMESPACES_PER_WORKER)
+        .max(1);
+    if workers == 1 {
+        return match_all(namespaces);
+    }
+    let chunk_size = namespaces.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = namespaces
+            .chunks(chunk_size)
+            .map(|chunk| (chunk, scope.spawn(move || match_all(chunk))))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(chunk, handle)| {
+                // A worker that stopped is redone here, where any failure shows as it would
+                // without threads.
+                handle.join().unwrap_or_else(|_| match_all(chunk))
+            })
+            .collect()
+    })
 }
 
-impl Collector {
-    fn add(&mut self, namespace: &str, matches: Vec<Match<'_>>, prefix: Option<&str>) {
+/// Merges matches per constraint: namespaces and reasons accumulate in first-seen order,
+/// without repeats.
+#[derive(Default)]
+struct Collector<'a> {
+    entries: Vec<Collected<'a>>,
+    positions: HashMap<&'a str, usize>,
+}
+
+/// One constraint's namespaces and reasons so far.
+struct Collected<'a> {
+    constraint: &'a Constraint,
+    namespaces: OrderedSet,
+    reasons: OrderedSet,
+}
+
+impl<'a> Collector<'a> {
+    fn add(&mut self, namespace: &str, matches: Vec<Match<'a>>, prefix: Option<&str>) {
         for found in matches {
-            let position = match self.positions.get(&found.constraint.id) {
-                Some(position) => *position,
-                None => {
-                    self.positions
-                        .insert(found.constraint.id.clone(), self.entries.len());
-                    self.entries.push(QueryEntry {
-                        constraint: found.constraint.clone(),
-                        namespaces: Vec::new(),
-                        matched_because: Vec::new(),
+            let position = *self
+                .positions
+                .entry(found.constraint.id.as_str())
+                .or_insert_with(|| {
+                    self.entries.push(Collected {
+                        constraint: found.constraint,
+                        namespaces: OrderedSet::default(),
+                        reasons: OrderedSet::default(),
                     });
-                    self.seen_reasons.push(HashSet::new());
-                    self.seen_namespaces.push(HashSet::new());
                     self.entries.len() - 1
-                }
-            };
+                });
             let entry = &mut self.entries[position];
-            if self.seen_namespaces[position].insert(namespace.to_string()) {
-                entry.namespaces.push(namespace.to_string());
+            if entry
+                .namespaces
+                .items
+                .last()
+                .is_none_or(|last| last != namespace)
+            {
+                entry.namespaces.insert(namespace.to_string());
             }
-            let seen = &mut self.seen_reasons[position];
             let reason = match prefix {
                 Some(prefix) => format!("{prefix}{}", found.reasons.join("; ")),
                 None => found.reasons.join("; "),
             };
-            if seen.insert(reason.clone()) {
-                entry.matched_because.push(reason);
+            entry.reasons.insert(reason);
+        }
+    }
+}
+
+/// Strings in first-seen order without repeats; hashed only once there are many of them.
+#[derive(Default)]
+struct OrderedSet {
+    items: Vec<String>,
+    hashed: Option<HashSet<String>>,
+}
+
+/// Items up to which an [`OrderedSet`] is searched instead of hashed.
+const ORDERED_SET_SCAN_LIMIT: usize = 16;
+
+impl OrderedSet {
+    fn insert(&mut self, item: String) {
+        match &mut self.hashed {
+            Some(hashed) => {
+                if hashed.insert(item.clone()) {
+                    self.items.push(item);
+                }
+            }
+            None => {
+                if self.items.contains(&item) {
+                    return;
+                }
+                self.items.push(item);
+                if self.items.len() > ORDERED_SET_SCAN_LIMIT {
+                    self.hashed = Some(self.items.iter().cloned().collect());
+                }
             }
         }
     }
