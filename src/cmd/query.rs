@@ -28,6 +28,8 @@ pub async fn run(global: &GlobalOptions, args: &QueryArgs) -> anyhow::Result<Com
     let stdout = super::render_result("query", global, &result, render::table::query)?;
     let stderr = super::notes(global, &snapshot, &adapted);
     super::release_at_exit(snapshot, adapted);
+    // The answer is printed: its memory goes back with the process, not entry by entry.
+    std::mem::forget(result);
     Ok(CommandOutput {
         stdout,
         stderr,

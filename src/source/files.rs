@@ -85,16 +85,32 @@ pub fn read_paths_keeping(
             snapshot.add_gap(gap);
         }
     }
-    entries.sort_by(|left, right| entry_order(left).cmp(&entry_order(right)));
-    // The same object twice (a dump and its parts, or two API versions of it) is kept once.
-    entries.dedup_by(|left, right| entry_order(left) == entry_order(right));
-    for entry in entries {
+    for entry in sorted_without_repeats(entries) {
         snapshot.insert_entry(entry);
     }
     unread.sort_unstable();
     unread.dedup();
     snapshot.set_unread(unread);
     Ok(snapshot)
+}
+
+/// Entries in [`entry_order`], the first of each identity only: the same object twice (a dump
+/// and its parts, or two API versions of it) is kept once. Keys are computed once and the order
+/// sorted as indices, so entries do not move at every step of the sort.
+fn sorted_without_repeats(entries: Vec<Entry>) -> Vec<Entry> {
+    let mut keyed: Vec<_> = entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| (entry_order(entry), index))
+        .collect();
+    keyed.sort_unstable();
+    keyed.dedup_by(|later, first| later.0 == first.0);
+    let order: Vec<usize> = keyed.into_iter().map(|(_, index)| index).collect();
+    let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|index| slots.get_mut(index).and_then(Option::take))
+        .collect()
 }
 
 /// Sort key without allocation: group, kind, namespace, name.

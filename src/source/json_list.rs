@@ -147,6 +147,14 @@ pub fn raw_identity(raw: &str) -> Option<RawIdentity<'_>> {
                         "name" | "namespace" => return None,
                         _ => scanner.skip_value()?,
                     }
+                    let complete = identity.api_version.is_some()
+                        && identity.kind.is_some()
+                        && identity.name.is_some()
+                        && identity.namespace.is_some();
+                    if complete {
+                        // Nothing else is needed: the rest was checked by serde_json.
+                        return Some(identity);
+                    }
                 }
             }
             "apiVersion" | "kind" | "metadata" => return None,
@@ -233,6 +241,14 @@ impl Scanner<'_> {
     }
 
     fn skip_whitespace(&mut self) {
+        // Indentation comes in long runs of spaces: skip eight at a time.
+        while self
+            .bytes
+            .get(self.index..self.index + 8)
+            .is_some_and(|run| run == b"        ")
+        {
+            self.index += 8;
+        }
         while self.peek().is_some_and(is_whitespace) {
             self.index += 1;
         }
@@ -266,7 +282,7 @@ impl Scanner<'_> {
         let mut depth = 0usize;
         loop {
             match self.peek()? {
-                byte if is_whitespace(byte) => self.index += 1,
+                byte if is_whitespace(byte) => self.skip_whitespace(),
                 b'"' => {
                     self.skip_string()?;
                 }
