@@ -1,5 +1,6 @@
 //! The offline source (`--from`): YAML/JSON files, directories, stdin, `v1 List` dumps, snapshots.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -77,9 +78,13 @@ pub fn read_paths_keeping(
         served_kinds: Vec::new(),
     });
     let mut entries = Vec::new();
-    let mut unread = Vec::new();
-    for contents in parsed {
+    // Objects not kept are only counted: a set (no sort) drops the repeats.
+    let mut unread: HashSet<UnreadObject> = HashSet::new();
+    for mut contents in parsed {
         entries.extend(contents.objects);
+        if unread.len() < contents.unread.len() {
+            std::mem::swap(&mut unread, &mut contents.unread);
+        }
         unread.extend(contents.unread);
         for gap in contents.gaps {
             snapshot.add_gap(gap);
@@ -88,8 +93,6 @@ pub fn read_paths_keeping(
     for entry in sorted_without_repeats(entries) {
         snapshot.insert_entry(entry);
     }
-    unread.sort_unstable();
-    unread.dedup();
     snapshot.set_unread(unread);
     Ok(snapshot)
 }
@@ -154,7 +157,7 @@ fn collect_directory(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), F
 #[derive(Debug, Default)]
 struct Contents {
     objects: Vec<Entry>,
-    unread: Vec<UnreadObject>,
+    unread: HashSet<UnreadObject>,
     gaps: Vec<Gap>,
 }
 
@@ -454,13 +457,20 @@ fn add_raw_list(
         if let Some(unread) = unread_object(raw, item_kind, &api_version, kinds_read) {
             return Ok(ListEntry::Unread(unread));
         }
-        let compact = super::json_list::compact_json(raw);
+        // A command that leaves kinds unread reads the few it keeps: they are decoded now, on
+        // this reader thread, rather than compacted and decoded again later.
+        let compact = match kinds_read {
+            KindsRead::Every => super::json_list::compact_json(raw),
+            KindsRead::AllButWorkloads => None,
+        };
         list_item_entry(name, index, raw, compact, item_kind, &api_version).map(ListEntry::Kept)
     })?;
     for entry in entries {
         match entry {
             ListEntry::Kept(entry) => contents.objects.push(entry),
-            ListEntry::Unread(unread) => contents.unread.push(unread),
+            ListEntry::Unread(unread) => {
+                contents.unread.insert(unread);
+            }
         }
     }
     Ok(())

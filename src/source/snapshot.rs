@@ -248,7 +248,7 @@ impl Entry {
 
 /// An object of a kind the command does not read (see `KindsRead`): only its identity is kept,
 /// so that it is counted and its namespace is known.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct UnreadObject {
     pub(crate) group: String,
     pub(crate) kind: String,
@@ -265,8 +265,8 @@ pub struct Snapshot {
     entries: Vec<Entry>,
     by_kind: HashMap<GroupKind, Vec<usize>>,
     namespaces: HashMap<String, usize>,
-    /// Objects read from the input but not kept, sorted and without repeats.
-    unread: Vec<UnreadObject>,
+    /// Objects read from the input but not kept, without repeats.
+    unread: std::collections::HashSet<UnreadObject>,
     pub gaps: Vec<Gap>,
     pub source: SourceInfo,
 }
@@ -319,8 +319,8 @@ impl Snapshot {
             .retain(|gap| gap.namespace.as_deref().is_none_or(|own| own == namespace));
     }
 
-    /// Records objects that were read but not kept (sorted, without repeats).
-    pub(crate) fn set_unread(&mut self, unread: Vec<UnreadObject>) {
+    /// Records objects that were read but not kept.
+    pub(crate) fn set_unread(&mut self, unread: std::collections::HashSet<UnreadObject>) {
         self.unread = unread;
     }
 
