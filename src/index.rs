@@ -136,6 +136,8 @@ pub fn canonical_kind(text: &str) -> Option<&'static str> {
 #[derive(Debug, Clone)]
 pub struct Match<'a> {
     pub constraint: &'a Constraint,
+    /// Where the constraint is in the slice the Index was built from.
+    pub position: usize,
     pub reasons: Vec<String>,
 }
 
@@ -143,49 +145,54 @@ pub struct Match<'a> {
 /// by namespace; the rest are evaluated against every namespace.
 pub struct Index<'a> {
     snapshot: &'a Snapshot,
-    by_namespace: HashMap<&'a str, Vec<&'a Constraint>>,
-    everywhere: Vec<&'a Constraint>,
+    constraints: &'a [Constraint],
+    /// Positions in `constraints`.
+    by_namespace: HashMap<&'a str, Vec<usize>>,
+    everywhere: Vec<usize>,
 }
 
 impl<'a> Index<'a> {
     pub fn new(snapshot: &'a Snapshot, constraints: &'a [Constraint]) -> Index<'a> {
-        let mut by_namespace: HashMap<&'a str, Vec<&'a Constraint>> = HashMap::new();
+        let mut by_namespace: HashMap<&'a str, Vec<usize>> = HashMap::new();
         let mut everywhere = Vec::new();
-        for constraint in constraints {
+        for (position, constraint) in constraints.iter().enumerate() {
             match &constraint.scope.namespaces {
                 Some(listed) if listed.iter().all(|name| !name.contains('*')) => {
                     for namespace in listed {
                         by_namespace
                             .entry(namespace.as_str())
                             .or_default()
-                            .push(constraint);
+                            .push(position);
                     }
                 }
-                _ => everywhere.push(constraint),
+                _ => everywhere.push(position),
             }
         }
         Index {
             snapshot,
+            constraints,
             by_namespace,
             everywhere,
         }
     }
 
-    fn candidates(&self, namespace: &str) -> impl Iterator<Item = &'a Constraint> + '_ {
+    /// Constraints that may apply in `namespace`, with their positions.
+    fn candidates(&self, namespace: &str) -> impl Iterator<Item = (usize, &'a Constraint)> + '_ {
+        let constraints = self.constraints;
         self.by_namespace
             .get(namespace)
             .map(Vec::as_slice)
             .unwrap_or(&[])
             .iter()
             .chain(self.everywhere.iter())
-            .copied()
+            .filter_map(move |position| Some((*position, constraints.get(*position)?)))
     }
 
     /// Constraints that apply somewhere in `namespace`, each with the namespace-level reason.
     pub fn for_namespace(&self, namespace: &str) -> Vec<Match<'a>> {
         let labels = self.snapshot.namespace_labels(namespace);
         self.candidates(namespace)
-            .filter_map(|constraint| {
+            .filter_map(|(position, constraint)| {
                 let scope = &constraint.scope;
                 let mut reasons = vec![namespace_reason(constraint, scope, namespace, &labels)?];
                 if !scope.any_of.is_empty() {
@@ -205,6 +212,7 @@ impl<'a> Index<'a> {
                 reasons.push(selector_summary(scope));
                 Some(Match {
                     constraint,
+                    position,
                     reasons,
                 })
             })
@@ -215,7 +223,7 @@ impl<'a> Index<'a> {
     pub fn for_workload(&self, workload: &Workload) -> Vec<Match<'a>> {
         let labels = self.snapshot.namespace_labels(&workload.namespace);
         self.candidates(&workload.namespace)
-            .filter_map(|constraint| {
+            .filter_map(|(position, constraint)| {
                 let scope = &constraint.scope;
                 let mut reasons = scope_reasons(constraint, scope, workload, &labels)?;
                 if !scope.any_of.is_empty() {
@@ -237,6 +245,7 @@ impl<'a> Index<'a> {
                 }
                 Some(Match {
                     constraint,
+                    position,
                     reasons,
                 })
             })

@@ -19,15 +19,15 @@ pub async fn run(global: &GlobalOptions, args: &QueryArgs) -> anyhow::Result<Com
     };
     let snapshot = super::load_snapshot_keeping(global, &request.scope, kinds_read).await?;
     let adapted = super::adapt(&snapshot);
-    let mut result = query(&snapshot, &adapted, &request)?;
+    let stderr = super::notes(global, &snapshot, &adapted);
+    let mut result = query(&snapshot, adapted, &request)?;
     let own_namespace = match &request.scope {
         crate::source::NamespaceScope::One(namespace) => namespace.clone(),
         crate::source::NamespaceScope::All => global.own_namespace().await,
     };
     crate::privacy::redact_query(&mut result, global.detail, &own_namespace);
     let stdout = super::render_result("query", global, &result, render::table::query)?;
-    let stderr = super::notes(global, &snapshot, &adapted);
-    super::release_at_exit(snapshot, adapted);
+    super::release_at_exit(snapshot, Default::default());
     // The answer is printed: its memory goes back with the process, not entry by entry.
     std::mem::forget(result);
     Ok(CommandOutput {

@@ -63,12 +63,17 @@ pub fn parse_workload(
     Ok((namespace, kind.to_string(), name.to_string()))
 }
 
+/// Answers `request`; the adapters' output is consumed (its constraints move into the answer).
 pub fn query(
     snapshot: &Snapshot,
-    adapted: &AdapterOutput,
+    adapted: AdapterOutput,
     request: &QueryRequest,
 ) -> Result<QueryResult, QueryError> {
-    let index = Index::new(snapshot, &adapted.constraints);
+    let AdapterOutput {
+        constraints,
+        diagnostics,
+    } = adapted;
+    let index = Index::new(snapshot, &constraints);
     let scope_namespace = match &request.scope {
         NamespaceScope::One(namespace) => Some(namespace.as_str()),
         NamespaceScope::All => None,
@@ -124,12 +129,21 @@ pub fn query(
         (left.constraint.severity, &left.constraint.id)
             .cmp(&(right.constraint.severity, &right.constraint.id))
     });
-    let entries: Vec<QueryEntry> = collected
+    let found: Vec<(usize, Vec<String>, Vec<String>)> = collected
         .into_iter()
-        .map(|entry| QueryEntry {
-            constraint: entry.constraint.clone(),
-            namespaces: entry.namespaces.items,
-            matched_because: entry.reasons.items,
+        .map(|entry| (entry.position, entry.namespaces.items, entry.reasons.items))
+        .collect();
+    drop(index);
+    // Each constraint is found at most once: it moves into its entry instead of being copied.
+    let mut slots: Vec<Option<Constraint>> = constraints.into_iter().map(Some).collect();
+    let entries: Vec<QueryEntry> = found
+        .into_iter()
+        .filter_map(|(position, namespaces, matched_because)| {
+            Some(QueryEntry {
+                constraint: slots.get_mut(position)?.take()?,
+                namespaces,
+                matched_because,
+            })
         })
         .collect();
     Ok(QueryResult {
@@ -144,7 +158,7 @@ pub fn query(
             selector: request.selector.as_ref().map(|(text, _)| text.clone()),
         },
         constraints: entries,
-        diagnostics: adapted.diagnostics.clone(),
+        diagnostics,
     })
 }
 
@@ -195,6 +209,7 @@ struct Collector<'a> {
 /// One constraint's namespaces and reasons so far.
 struct Collected<'a> {
     constraint: &'a Constraint,
+    position: usize,
     namespaces: OrderedSet,
     reasons: OrderedSet,
 }
@@ -208,6 +223,7 @@ impl<'a> Collector<'a> {
                 .or_insert_with(|| {
                     self.entries.push(Collected {
                         constraint: found.constraint,
+                        position: found.position,
                         namespaces: OrderedSet::default(),
                         reasons: OrderedSet::default(),
                     });
