@@ -6,6 +6,11 @@ use clap::Parser;
 use potoo::Exit;
 use potoo::cli::Cli;
 
+/// mimalloc instead of glibc malloc: reading a big dump allocates on every core, where glibc's
+/// arenas spend as long in the kernel (heap growth, page faults) as in potoo (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.global.verbose);
