@@ -78,13 +78,11 @@ pub fn read_paths_keeping(
         served_kinds: Vec::new(),
     });
     let mut entries = Vec::new();
-    // Objects not kept are only counted: a set (no sort) drops the repeats.
-    let mut unread: HashSet<UnreadObject> = HashSet::new();
-    for mut contents in parsed {
+    // Objects not kept are only counted: one set (no sort) drops the repeats.
+    let unread_count = parsed.iter().map(|contents| contents.unread.len()).sum();
+    let mut unread: HashSet<UnreadObject> = HashSet::with_capacity(unread_count);
+    for contents in parsed {
         entries.extend(contents.objects);
-        if unread.len() < contents.unread.len() {
-            std::mem::swap(&mut unread, &mut contents.unread);
-        }
         unread.extend(contents.unread);
         for gap in contents.gaps {
             snapshot.add_gap(gap);
@@ -157,7 +155,7 @@ fn collect_directory(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), F
 #[derive(Debug, Default)]
 struct Contents {
     objects: Vec<Entry>,
-    unread: HashSet<UnreadObject>,
+    unread: Vec<UnreadObject>,
     gaps: Vec<Gap>,
 }
 
@@ -468,9 +466,7 @@ fn add_raw_list(
     for entry in entries {
         match entry {
             ListEntry::Kept(entry) => contents.objects.push(entry),
-            ListEntry::Unread(unread) => {
-                contents.unread.insert(unread);
-            }
+            ListEntry::Unread(unread) => contents.unread.push(unread),
         }
     }
     Ok(())
@@ -513,15 +509,8 @@ fn unread_object(
     if kinds_read.reads(group, kind) {
         return None;
     }
-    Some(UnreadObject {
-        group: group.to_string(),
-        kind: kind.to_string(),
-        namespace: identity
-            .namespace
-            .filter(|namespace| !namespace.is_empty())
-            .map(str::to_string),
-        name: name.to_string(),
-    })
+    let namespace = identity.namespace.filter(|namespace| !namespace.is_empty());
+    Some(UnreadObject::new(group, kind, namespace, name))
 }
 
 /// One item of a JSON `List`: deferred when it is a well-formed object (see `deferred.rs`),

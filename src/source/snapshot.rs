@@ -247,13 +247,41 @@ impl Entry {
 }
 
 /// An object of a kind the command does not read (see `KindsRead`): only its identity is kept,
-/// so that it is counted and its namespace is known.
+/// so that it is counted and its namespace is known. The identity is one string (group, kind,
+/// namespace, name joined by NUL, which no JSON string read plainly holds): one allocation, one
+/// hash.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct UnreadObject {
-    pub(crate) group: String,
-    pub(crate) kind: String,
-    pub(crate) namespace: Option<String>,
-    pub(crate) name: String,
+    identity: Box<str>,
+}
+
+impl UnreadObject {
+    pub(crate) fn new(
+        group: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> UnreadObject {
+        let namespace = namespace.unwrap_or_default();
+        let mut identity =
+            String::with_capacity(group.len() + kind.len() + namespace.len() + name.len() + 3);
+        for (position, part) in [group, kind, namespace, name].into_iter().enumerate() {
+            if position > 0 {
+                identity.push('\0');
+            }
+            identity.push_str(part);
+        }
+        UnreadObject {
+            identity: identity.into_boxed_str(),
+        }
+    }
+
+    pub(crate) fn namespace(&self) -> Option<&str> {
+        self.identity
+            .split('\0')
+            .nth(2)
+            .filter(|namespace| !namespace.is_empty())
+    }
 }
 
 /// A kind with at least this many undecoded objects is decoded on every core at its first read.
@@ -309,12 +337,8 @@ impl Snapshot {
                 self.insert_entry(entry);
             }
         }
-        self.unread.retain(|object| {
-            object
-                .namespace
-                .as_deref()
-                .is_none_or(|own| own == namespace)
-        });
+        self.unread
+            .retain(|object| object.namespace().is_none_or(|own| own == namespace));
         self.gaps
             .retain(|gap| gap.namespace.as_deref().is_none_or(|own| own == namespace));
     }
@@ -428,7 +452,7 @@ impl Snapshot {
             .entries
             .iter()
             .map(Entry::namespace)
-            .chain(self.unread.iter().map(|object| object.namespace.as_deref()));
+            .chain(self.unread.iter().map(UnreadObject::namespace));
         for namespace in object_namespaces.flatten() {
             if !names.contains(namespace) {
                 names.insert(namespace.to_string());
@@ -621,6 +645,18 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(object_from_value(value).unwrap_err(), expected);
         }
+    }
+
+    #[test]
+    fn unread_objects_keep_their_namespace_and_identity() {
+        let pod = UnreadObject::new("", "Pod", Some("team-a"), "web-1");
+        assert_eq!(pod.namespace(), Some("team-a"));
+        assert_eq!(
+            UnreadObject::new("apps", "Deployment", None, "x").namespace(),
+            None
+        );
+        assert_ne!(pod, UnreadObject::new("", "Pod", Some("team-b"), "web-1"));
+        assert_eq!(pod, UnreadObject::new("", "Pod", Some("team-a"), "web-1"));
     }
 
     #[test]
