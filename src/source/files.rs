@@ -301,25 +301,10 @@ fn parse_input(
     let mut contents = Contents::default();
     if trimmed.starts_with('{')
         && kinds_read != KindsRead::Every
-        && let Some(list) = super::json_list::split_list_checked(text)
-    {
-        // One pass checks every item's syntax; items of kinds not read are then only counted
-        // (see `unread_object`), the others decoded. Anything the check does not accept goes
-        // to serde_json below, which reports it.
-        let items = list.items.into_iter().map(|item| item.raw).collect();
-        add_list_items(
-            name,
-            list.kind,
-            list.api_version,
-            items,
-            workers,
-            kinds_read,
-            &mut contents,
-        )?;
-    } else if trimmed.starts_with('{')
-        && kinds_read != KindsRead::Every
         && let Some(list) = parse_json_list(name, text)?
     {
+        // serde_json checks the whole dump in one pass; items of kinds not read are then only
+        // counted (see `unread_object`), the others compacted and deferred as below.
         add_raw_list(name, list, workers, kinds_read, &mut contents)?;
     } else if trimmed.starts_with('{')
         && let Some(list) = super::json_list::split_list(text)
@@ -459,40 +444,14 @@ fn add_raw_list(
     kinds_read: KindsRead,
     contents: &mut Contents,
 ) -> Result<(), FilesError> {
-    let items = list
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(|raw| raw.get())
-        .collect();
-    add_list_items(
-        name,
-        list.kind,
-        list.api_version,
-        items,
-        workers,
-        kinds_read,
-        contents,
-    )
-}
-
-/// Adds the items of one `List` (its `kind`, `apiVersion` and items as written), on `workers`
-/// threads.
-fn add_list_items(
-    name: &str,
-    kind: Option<String>,
-    api_version: Option<String>,
-    items: Vec<&str>,
-    workers: usize,
-    kinds_read: KindsRead,
-    contents: &mut Contents,
-) -> Result<(), FilesError> {
-    let kind = kind.unwrap_or_default();
-    let api_version = api_version.unwrap_or_default();
+    let kind = list.kind.unwrap_or_default();
+    let api_version = list.api_version.unwrap_or_default();
     let item_kind = kind
         .strip_suffix("List")
         .filter(|item_kind| !item_kind.is_empty());
+    let items = list.items.unwrap_or_default();
     let entries = in_parallel(items, workers, |index, raw| {
+        let raw = raw.get();
         if let Some(unread) = unread_object(raw, item_kind, &api_version, kinds_read) {
             return Ok(ListEntry::Unread(unread));
         }

@@ -29,26 +29,6 @@ pub struct ListItemText<'a> {
 /// Splits `text` when it is one JSON object with `items` and a `kind` ending in `List`; `None`
 /// for anything else, including anything malformed at the top level.
 pub fn split_list(text: &str) -> Option<SplitList<'_>> {
-    split(text, ItemCopy::Compact)
-}
-
-/// [`split_list`] without compact copies, each item checked against JSON's grammar exactly as
-/// serde_json checks a value it skips (a `None` from here is always worth asking serde_json,
-/// which then reports the problem or, for nesting beyond [`MAX_COMPACT_DEPTH`], reads it).
-pub fn split_list_checked(text: &str) -> Option<SplitList<'_>> {
-    split(text, ItemCopy::CheckOnly)
-}
-
-/// What the split does with each item.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum ItemCopy {
-    /// Copy it without whitespace (its syntax is checked later by serde_json).
-    Compact,
-    /// Check its syntax now; no copy.
-    CheckOnly,
-}
-
-fn split(text: &str, item_copy: ItemCopy) -> Option<SplitList<'_>> {
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
         index: 0,
@@ -71,7 +51,7 @@ fn split(text: &str, item_copy: ItemCopy) -> Option<SplitList<'_>> {
         scanner.expect(b':')?;
         scanner.skip_whitespace();
         match key.as_ref() {
-            "items" if items.is_none() => items = Some(scanner.items(text, item_copy)?),
+            "items" if items.is_none() => items = Some(scanner.items(text)?),
             "kind" if kind.is_none() => kind = Some(scanner.string_or_null(text)?),
             "apiVersion" if api_version.is_none() => {
                 api_version = Some(scanner.string_or_null(text)?);
@@ -370,126 +350,6 @@ impl Scanner<'_> {
         text.get(range)
     }
 
-    /// Moves past one value, checking it as serde_json checks a value it ignores; `None` at the
-    /// first difference, or when nested [`MAX_COMPACT_DEPTH`] deep.
-    fn checked_value(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
-            open @ (b'{' | b'[') => {
-                if depth >= MAX_COMPACT_DEPTH {
-                    return None;
-                }
-                let (close, is_object) = if open == b'{' {
-                    (b'}', true)
-                } else {
-                    (b']', false)
-                };
-                self.index += 1;
-                self.skip_whitespace();
-                if self.peek()? == close {
-                    self.index += 1;
-                    return Some(());
-                }
-                loop {
-                    if is_object {
-                        self.checked_string()?;
-                        self.skip_whitespace();
-                        self.expect(b':')?;
-                        self.skip_whitespace();
-                    }
-                    self.checked_value(depth + 1)?;
-                    self.skip_whitespace();
-                    match self.next()? {
-                        b',' => self.skip_whitespace(),
-                        byte if byte == close => return Some(()),
-                        _ => return None,
-                    }
-                }
-            }
-            b'"' => self.checked_string(),
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            b'-' | b'0'..=b'9' => self.checked_number(),
-            _ => None,
-        }
-    }
-
-    /// At `"`: past the closing quote; escapes must be JSON's, control characters are refused.
-    fn checked_string(&mut self) -> Option<()> {
-        self.expect(b'"')?;
-        loop {
-            let offset = self
-                .bytes
-                .get(self.index..)?
-                .iter()
-                .position(|byte| *byte == b'"' || *byte == b'\\' || *byte < 0x20)?;
-            self.index += offset;
-            match self.next()? {
-                b'"' => return Some(()),
-                b'\\' => match self.next()? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                    b'u' => {
-                        let digits = self.bytes.get(self.index..self.index + 4)?;
-                        if !digits.iter().all(u8::is_ascii_hexdigit) {
-                            return None;
-                        }
-                        self.index += 4;
-                    }
-                    _ => return None,
-                },
-                _ => return None,
-            }
-        }
-    }
-
-    fn literal(&mut self, word: &[u8]) -> Option<()> {
-        if self.bytes.get(self.index..self.index + word.len())? != word {
-            return None;
-        }
-        self.index += word.len();
-        Some(())
-    }
-
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
-    fn checked_number(&mut self) -> Option<()> {
-        if self.peek() == Some(b'-') {
-            self.index += 1;
-        }
-        match self.next()? {
-            b'0' => {
-                if self.peek().is_some_and(|byte| byte.is_ascii_digit()) {
-                    return None;
-                }
-            }
-            b'1'..=b'9' => self.skip_digits(),
-            _ => return None,
-        }
-        if self.peek() == Some(b'.') {
-            self.index += 1;
-            if !self.peek()?.is_ascii_digit() {
-                return None;
-            }
-            self.skip_digits();
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.index += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.index += 1;
-            }
-            if !self.peek()?.is_ascii_digit() {
-                return None;
-            }
-            self.skip_digits();
-        }
-        Some(())
-    }
-
-    fn skip_digits(&mut self) {
-        while self.peek().is_some_and(|byte| byte.is_ascii_digit()) {
-            self.index += 1;
-        }
-    }
-
     /// A string or `null` value.
     fn string_or_null(&mut self, text: &str) -> Option<Option<String>> {
         let start = self.index;
@@ -498,7 +358,7 @@ impl Scanner<'_> {
     }
 
     /// At `[`: the items of the array, each with its compact copy.
-    fn items<'a>(&mut self, text: &'a str, item_copy: ItemCopy) -> Option<Vec<ListItemText<'a>>> {
+    fn items<'a>(&mut self, text: &'a str) -> Option<Vec<ListItemText<'a>>> {
         self.expect(b'[')?;
         let mut items = Vec::new();
         let mut scratch = Vec::new();
@@ -510,20 +370,11 @@ impl Scanner<'_> {
         loop {
             self.skip_whitespace();
             let start = self.index;
-            let compact = match item_copy {
-                ItemCopy::Compact => {
-                    let compact = self.compact_value(&mut scratch);
-                    if compact.is_none() {
-                        self.index = start;
-                        self.skip_value()?;
-                    }
-                    compact
-                }
-                ItemCopy::CheckOnly => {
-                    self.checked_value(0)?;
-                    None
-                }
-            };
+            let compact = self.compact_value(&mut scratch);
+            if compact.is_none() {
+                self.index = start;
+                self.skip_value()?;
+            }
             items.push(ListItemText {
                 raw: text.get(start..self.index)?,
                 compact,
@@ -627,65 +478,6 @@ impl Scanner<'_> {
 mod tests {
     use super::*;
     use serde_json::Value;
-
-    /// The checked split accepts an item exactly when serde_json accepts it.
-    #[test]
-    fn checked_items_agree_with_serde_json() {
-        let items = [
-            "{}",
-            "[]",
-            " { \"a\" : [ 1 , -2 , 0.5 , 1e5 , 1E-3 , -0 , 10.25e+2 , true , false , null ] } ",
-            r#"{"s": "x\"\\\/\b\f\n\r\t\u00e9\uD800 é"}"#,
-            r#"{"a": {"b": [{"c": {}}, [[]]]}}"#,
-            "\"plain\"",
-            "-12",
-            "{\"a\":1,}",
-            "[1,]",
-            "{\"a\" 1}",
-            "{\"a\":}",
-            "{1: 2}",
-            "[1 2]",
-            "01",
-            "1.",
-            ".5",
-            "1e",
-            "1e+",
-            "-",
-            "+1",
-            "tru",
-            "nul",
-            "truex",
-            r#""\x""#,
-            r#""\u12g4""#,
-            "\"tab\there\"",
-            "\"line\nbreak\"",
-            "{\"a\":1}}",
-            "[",
-        ];
-        for item in items {
-            let text = format!("{{\"kind\": \"List\", \"items\": [{item}]}}");
-            let serde_accepts = serde_json::from_str::<IgnoredAny>(&text).is_ok();
-            assert_eq!(
-                split_list_checked(&text).is_some(),
-                serde_accepts,
-                "{item:?}"
-            );
-        }
-        // Nesting beyond the compact limit is left to serde_json.
-        let deep = format!(
-            "{}{}",
-            "[".repeat(MAX_COMPACT_DEPTH + 1),
-            "]".repeat(MAX_COMPACT_DEPTH + 1)
-        );
-        assert!(
-            split_list_checked(&format!("{{\"kind\": \"List\", \"items\": [{deep}]}}")).is_none()
-        );
-        let split =
-            split_list_checked(r#"{"kind": "PodList", "items": [ {"a": 1} , [2] ]}"#).unwrap();
-        let raws: Vec<&str> = split.items.iter().map(|item| item.raw).collect();
-        assert_eq!(raws, [r#"{"a": 1}"#, "[2]"]);
-        assert!(split.items.iter().all(|item| item.compact.is_none()));
-    }
 
     #[test]
     fn raw_identity_reads_plain_fields_and_refuses_anything_else() {
