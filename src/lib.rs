@@ -6,6 +6,7 @@ pub mod cmd;
 pub mod engine;
 pub mod index;
 pub mod model;
+pub mod parallel;
 pub mod privacy;
 pub mod remediation;
 pub mod render;

@@ -293,31 +293,23 @@ fn unread_workloads_are_counted_checked_and_not_kept() {
     );
 
     let broken = directory.path().join("broken.json");
-    std::fs::write(
-        &broken,
+    let read_broken = |text: &str| {
+        std::fs::write(&broken, text).unwrap();
+        read_paths_keeping(
+            std::slice::from_ref(&broken),
+            &mut std::io::empty(),
+            KindsRead::AllButWorkloads,
+        )
+        .unwrap_err()
+    };
+    let error = read_broken(
         r#"{"apiVersion": "v1", "kind": "List", "items": [
             {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "ok", "namespace": "a"}},
             {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "a"}}]}"#,
-    )
-    .unwrap();
-    let error = read_paths_keeping(
-        std::slice::from_ref(&broken),
-        &mut std::io::empty(),
-        KindsRead::AllButWorkloads,
-    )
-    .unwrap_err();
+    );
     assert_eq!(error.field.as_deref(), Some("items[1]"), "{error}");
     assert!(error.to_string().contains("metadata.name"), "{error}");
-    std::fs::write(
-        &broken,
-        r#"{"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "a"}} 1]}"#,
-    )
-    .unwrap();
-    let error = read_paths_keeping(
-        std::slice::from_ref(&broken),
-        &mut std::io::empty(),
-        KindsRead::AllButWorkloads,
-    )
-    .unwrap_err();
+    let error =
+        read_broken(r#"{"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "a"}} 1]}"#);
     assert!(error.to_string().contains("invalid JSON"), "{error}");
 }

@@ -136,35 +136,13 @@ fn adapt_in_parallel(
     snapshot: &Snapshot,
     output: &mut AdapterOutput,
 ) {
-    let adapt_all = |objects: &[&Object]| {
+    let parts = crate::parallel::map_chunks(objects, OBJECTS_PER_WORKER, |chunk| {
         let mut output = AdapterOutput::default();
-        for object in objects {
+        for object in chunk {
             adapter.adapt(object, snapshot, &mut output);
         }
         output
-    };
-    let workers = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
-        .min(objects.len() / OBJECTS_PER_WORKER)
-        .max(1);
-    let chunk_size = objects.len().div_ceil(workers).max(1);
-    let parts: Vec<AdapterOutput> = if workers == 1 {
-        vec![adapt_all(objects)]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = objects
-                .chunks(chunk_size)
-                .map(|chunk| (chunk, scope.spawn(move || adapt_all(chunk))))
-                .collect();
-            handles
-                .into_iter()
-                // A worker that stopped is redone here, where any failure shows as it would
-                // without threads.
-                .map(|(chunk, handle)| handle.join().unwrap_or_else(|_| adapt_all(chunk)))
-                .collect()
-        })
-    };
+    });
     for part in parts {
         output.constraints.extend(part.constraints);
         output.diagnostics.extend(part.diagnostics);

@@ -167,35 +167,15 @@ const NAMESPACES_PER_WORKER: usize = 256;
 
 /// `index.for_namespace` for every namespace, in order; many namespaces are matched on every core.
 fn matches_per_namespace<'a>(index: &Index<'a>, namespaces: &[String]) -> Vec<Vec<Match<'a>>> {
-    let match_all = |namespaces: &[String]| -> Vec<Vec<Match<'a>>> {
-        namespaces
+    crate::parallel::map_chunks(namespaces, NAMESPACES_PER_WORKER, |chunk| {
+        chunk
             .iter()
             .map(|namespace| index.for_namespace(namespace))
-            .collect()
-    };
-    let workers = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
-        .min(namespaces.len() / NAMESPACES_PER_WORKER)
-        .max(1);
-    if workers == 1 {
-        return match_all(namespaces);
-    }
-    let chunk_size = namespaces.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = namespaces
-            .chunks(chunk_size)
-            .map(|chunk| (chunk, scope.spawn(move || match_all(chunk))))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|(chunk, handle)| {
-                // A worker that stopped is redone here, where any failure shows as it would
-                // without threads.
-                handle.join().unwrap_or_else(|_| match_all(chunk))
-            })
-            .collect()
+            .collect::<Vec<_>>()
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Merges matches per constraint: namespaces and reasons accumulate in first-seen order,
