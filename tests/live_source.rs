@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use potoo::source::KindsRead;
 use potoo::source::live::{self, LiveError, LiveOptions};
 use potoo::source::{GapReason, NamespaceScope, Snapshot};
 use serde_json::{Value, json};
@@ -471,6 +472,46 @@ async fn policy_like_kinds_of_unknown_groups_are_listed() {
         .expect("the policy-like kind is read");
     assert_eq!(policy.api_version, "policies.example.com/v1");
     assert_eq!(policy.name, "slow-down");
+}
+
+/// `query` and `status` never look inside workloads: a read for them lists Pods and the
+/// controllers metadata-only, still counted; NetworkPolicies and the rest are listed whole.
+#[tokio::test]
+async fn workloads_are_listed_metadata_only_for_commands_that_do_not_read_them() {
+    let server = start_cluster(&[]).await;
+    serve_list(&server, "/api/v1/pods", vec![item("web-1", Some("team-a"))]).await;
+    let directory = TempDir::new().expect("temporary directory");
+    let options = LiveOptions {
+        kinds_read: KindsRead::AllButWorkloads,
+        ..options_for(&directory, &server)
+    };
+
+    let snapshot = live::read(&options, &NamespaceScope::All)
+        .await
+        .expect("read succeeds");
+
+    assert_eq!(names(&snapshot, "", "Pod"), ["web-1"]);
+    let requests = server.received_requests().await.unwrap_or_default();
+    let accept_of = |list_path: &str| {
+        requests
+            .iter()
+            .find(|request| request.url.path() == list_path)
+            .and_then(|request| request.headers.get("accept"))
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let pods = accept_of("/api/v1/pods");
+    assert!(pods.contains("as=PartialObjectMetadataList"), "{pods}");
+    let policies_path = "/apis/networking.k8s.io/v1/networkpolicies";
+    assert!(
+        requests
+            .iter()
+            .any(|request| request.url.path() == policies_path),
+        "NetworkPolicies are listed"
+    );
+    let policies = accept_of(policies_path);
+    assert!(!policies.contains("PartialObjectMetadata"), "{policies}");
 }
 
 #[tokio::test]

@@ -39,6 +39,7 @@ impl GlobalOptions {
             impersonate_groups: self.impersonate_groups.clone(),
             request_timeout: self.request_timeout.filter(|timeout| !timeout.is_zero()),
             progress: std::io::stderr().is_terminal(),
+            kinds_read: KindsRead::Every,
         }
     }
 
@@ -92,8 +93,8 @@ pub async fn load_snapshot(
     load_snapshot_keeping(global, scope, KindsRead::Every).await
 }
 
-/// [`load_snapshot`] for a command that reads only `kinds_read` (offline, the other kinds in
-/// `List` dumps are counted but not kept; a live read lists every kind).
+/// [`load_snapshot`] for a command that reads only `kinds_read`: offline, the other kinds in
+/// `List` dumps are counted but not kept; live, they are listed metadata-only.
 pub async fn load_snapshot_keeping(
     global: &GlobalOptions,
     scope: &NamespaceScope,
@@ -112,7 +113,11 @@ pub async fn load_snapshot_keeping(
         }
         return Ok(snapshot);
     }
-    Ok(live::read(&global.live_options(), scope).await?)
+    let options = LiveOptions {
+        kinds_read,
+        ..global.live_options()
+    };
+    Ok(live::read(&options, scope).await?)
 }
 
 /// Runs every adapter.

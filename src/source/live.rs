@@ -49,6 +49,8 @@ pub struct LiveOptions {
     pub request_timeout: Option<Duration>,
     /// Show an indicatif progress bar on stderr (only honoured when stderr is a terminal).
     pub progress: bool,
+    /// Kinds not read in full are listed metadata-only (still counted, namespaces known).
+    pub kinds_read: super::KindsRead,
 }
 
 /// Errors that stop a live read entirely (per-kind failures become gaps instead).
@@ -221,7 +223,7 @@ pub async fn read_with_client(
         .filter(|custom| custom.is_policy)
         .map(|custom| (custom.group.clone(), custom.kind.clone()))
         .collect();
-    let tasks = plan(&resources, &annotated, scope);
+    let tasks = plan(&resources, &annotated, scope, options.kinds_read);
     let planned: BTreeSet<(String, String)> = tasks
         .iter()
         .map(|task| (task.resource.group.clone(), task.resource.kind.clone()))
@@ -266,7 +268,7 @@ pub async fn read_with_client(
             })
             .cloned()
             .collect();
-        let extra_tasks = plan(&extra, &profile_targets, scope);
+        let extra_tasks = plan(&extra, &profile_targets, scope, options.kinds_read);
         let mut extra_results = stream::iter(extra_tasks)
             .map(|task| run_task(&fetcher, task, scope))
             .buffer_unordered(CONCURRENCY);
@@ -1294,6 +1296,7 @@ fn plan(
     resources: &[ServedResource],
     annotated: &BTreeSet<(String, String)>,
     scope: &NamespaceScope,
+    kinds_read: super::KindsRead,
 ) -> Vec<ListTask> {
     let mut tasks = Vec::new();
     for resource in resources {
@@ -1308,7 +1311,8 @@ fn plan(
         if !wanted {
             continue;
         }
-        let metadata_only = known.is_some_and(|known| known.purpose == Purpose::MetadataOnly);
+        let metadata_only = known.is_some_and(|known| known.purpose == Purpose::MetadataOnly)
+            || !kinds_read.reads(&resource.group, &resource.kind);
         let namespace = match scope {
             NamespaceScope::One(namespace) if resource.namespaced => Some(namespace.clone()),
             _ => None,
@@ -1561,6 +1565,7 @@ mod tests {
             &resources,
             &annotated,
             &NamespaceScope::One("team-a".to_string()),
+            crate::source::KindsRead::Every,
         );
         let planned: Vec<(&str, Option<&str>, bool)> = tasks
             .iter()
@@ -1580,6 +1585,27 @@ mod tests {
                 ("K8sRequiredLabels", None, false),
                 ("TrafficRule", Some("team-a"), false),
                 ("Guard", None, false),
+            ]
+        );
+        // A command that does not read workloads lists them metadata-only; nothing else changes.
+        let lean = plan(
+            &resources,
+            &annotated,
+            &NamespaceScope::All,
+            crate::source::KindsRead::AllButWorkloads,
+        );
+        let metadata_only: Vec<(&str, bool)> = lean
+            .iter()
+            .map(|task| (task.resource.kind.as_str(), task.metadata_only))
+            .collect();
+        assert_eq!(
+            metadata_only,
+            vec![
+                ("Pod", true),
+                ("Secret", true),
+                ("K8sRequiredLabels", false),
+                ("TrafficRule", false),
+                ("Guard", false),
             ]
         );
     }

@@ -22,11 +22,13 @@ pub enum NamespaceScope {
 }
 
 /// Which kinds a command reads in full. Objects of the other kinds in a `List` dump are only
-/// checked, counted and their namespaces noted (see `files.rs`): `query` and `status` never look
-/// inside a Pod or a Deployment, which are most of a big cluster's bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// checked, counted and their namespaces noted (see `files.rs`), and a live read lists them
+/// metadata-only (see `live.rs`): `query` and `status` never look inside a Pod or a Deployment,
+/// which are most of a big cluster's bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum KindsRead {
     /// Every object is kept whole.
+    #[default]
     Every,
     /// Workload objects (Pods, ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs,
     /// CronJobs) are not kept; everything else is.
