@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::model::{Constraint, LabelSelector, Scope};
-use crate::source::Snapshot;
+use crate::source::{Snapshot, WORKLOAD_KINDS};
 
 /// A workload as the index sees it: its identity, its own labels and its pods' labels.
 #[derive(Debug, Clone, Serialize)]
@@ -37,21 +37,6 @@ impl Workload {
         }
     }
 }
-
-/// Workload kinds and where their pod template is.
-const WORKLOAD_KINDS: &[(&str, &str, &str)] = &[
-    ("apps", "Deployment", "/spec/template/metadata/labels"),
-    ("apps", "StatefulSet", "/spec/template/metadata/labels"),
-    ("apps", "DaemonSet", "/spec/template/metadata/labels"),
-    ("apps", "ReplicaSet", "/spec/template/metadata/labels"),
-    ("batch", "Job", "/spec/template/metadata/labels"),
-    (
-        "batch",
-        "CronJob",
-        "/spec/jobTemplate/spec/template/metadata/labels",
-    ),
-    ("", "Pod", "/metadata/labels"),
-];
 
 /// Every top-level workload in the Snapshot: objects owned by another workload (a ReplicaSet of a
 /// Deployment, a Pod of a ReplicaSet) are left out, since their owner stands for them.

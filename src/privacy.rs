@@ -444,6 +444,14 @@ fn replace_whole(text: &str, secret: &str) -> String {
     result
 }
 
+/// The constraints by id, for redacting the results that name them.
+fn by_id(constraints: &[Constraint]) -> std::collections::HashMap<&str, &Constraint> {
+    constraints
+        .iter()
+        .map(|constraint| (constraint.id.as_str(), constraint))
+        .collect()
+}
+
 /// Redacts a check result in place: each finding's texts are scrubbed of what `level` hides
 /// about its constraint, and at `summary` a constraint outside the object's namespace is named
 /// by its kind and type only. `constraints` are the adapted constraints the findings name.
@@ -456,10 +464,7 @@ pub fn redact_check(
     if level == DetailLevel::Full {
         return;
     }
-    let by_id: std::collections::HashMap<&str, &Constraint> = constraints
-        .iter()
-        .map(|constraint| (constraint.id.as_str(), constraint))
-        .collect();
+    let by_id = by_id(constraints);
     for object in &mut result.objects {
         let own_namespace = object
             .object
@@ -624,10 +629,7 @@ pub fn redact_explanation(
     if level == DetailLevel::Full {
         return;
     }
-    let by_id: std::collections::HashMap<&str, &Constraint> = constraints
-        .iter()
-        .map(|constraint| (constraint.id.as_str(), constraint))
-        .collect();
+    let by_id = by_id(constraints);
     for error in &mut explanation.errors {
         for remediation in &mut error.remediations {
             if let Some(constraint) = by_id.get(remediation.constraint_id.as_str()) {

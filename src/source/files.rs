@@ -304,7 +304,7 @@ fn parse_input(
         && let Some(list) = parse_json_list(name, text)?
     {
         // serde_json checks the whole dump in one pass; items of kinds not read are then only
-        // counted (see `unread_object`), the others compacted and deferred as below.
+        // counted (see `unread_object`), the others decoded at once on this reader thread.
         add_raw_list(name, list, workers, kinds_read, &mut contents)?;
     } else if trimmed.starts_with('{')
         && let Some(list) = super::json_list::split_list(text)

@@ -35,15 +35,20 @@ pub enum KindsRead {
     AllButWorkloads,
 }
 
-/// The workload kinds (`group`, `kind`) that [`KindsRead::AllButWorkloads`] leaves unread.
-const WORKLOAD_KINDS: &[(&str, &str)] = &[
-    ("", "Pod"),
-    ("apps", "ReplicaSet"),
-    ("apps", "Deployment"),
-    ("apps", "StatefulSet"),
-    ("apps", "DaemonSet"),
-    ("batch", "Job"),
-    ("batch", "CronJob"),
+/// The workload kinds potoo indexes (`group`, `kind`, and where their pods' labels are): the
+/// Index matches selectors against them, and [`KindsRead::AllButWorkloads`] leaves them unread.
+pub const WORKLOAD_KINDS: &[(&str, &str, &str)] = &[
+    ("apps", "Deployment", "/spec/template/metadata/labels"),
+    ("apps", "StatefulSet", "/spec/template/metadata/labels"),
+    ("apps", "DaemonSet", "/spec/template/metadata/labels"),
+    ("apps", "ReplicaSet", "/spec/template/metadata/labels"),
+    ("batch", "Job", "/spec/template/metadata/labels"),
+    (
+        "batch",
+        "CronJob",
+        "/spec/jobTemplate/spec/template/metadata/labels",
+    ),
+    ("", "Pod", "/metadata/labels"),
 ];
 
 impl KindsRead {
@@ -54,7 +59,7 @@ impl KindsRead {
             KindsRead::AllButWorkloads => {
                 !WORKLOAD_KINDS
                     .iter()
-                    .any(|(workload_group, workload_kind)| {
+                    .any(|(workload_group, workload_kind, _)| {
                         *workload_group == group && *workload_kind == kind
                     })
             }

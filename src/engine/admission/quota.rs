@@ -285,17 +285,7 @@ fn scope_requirements(quota: &Object) -> Vec<ScopeRequirement> {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string(),
-                values: expression
-                    .get("values")
-                    .and_then(Value::as_array)
-                    .map(|values| {
-                        values
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                values: crate::adapters::fields::strings(expression.get("values")),
             });
         }
     }

@@ -52,18 +52,7 @@ impl ValidatingPolicy {
 
     /// `Deny`, `Warn`, `Audit` (Kyverno's default is `Deny`).
     pub fn validation_actions(&self) -> Vec<String> {
-        let actions: Vec<String> = self
-            .spec
-            .get("validationActions")
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let actions = crate::adapters::fields::strings(self.spec.get("validationActions"));
         if actions.is_empty() {
             vec!["Deny".to_string()]
         } else {
