@@ -108,7 +108,7 @@ complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s v
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand status" -s V -l version -d 'Print version'
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -s f -l file -d 'Read the error text from a file (a saved `kubectl apply` or `kubectl describe` output)' -r -F
-complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l workload -d 'The workload that saw a network error (the client): KIND/NAME or NAMESPACE/KIND/NAME' -r
+complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l workload -d 'The workload that saw the error (the client of a network error); remediations are tailored to it: KIND/NAME or NAMESPACE/KIND/NAME' -r
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-potoo -n "__fish_kubectl_potoo_using_subcommand explain" -s n -l namespace -d 'Namespace (default: the context\'s namespace, else `default`; with --from: `default`)' -r

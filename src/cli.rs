@@ -212,7 +212,8 @@ pub struct ExplainArgs {
     #[arg(short = 'f', long, value_name = "FILE")]
     pub file: Option<PathBuf>,
 
-    /// The workload that saw a network error (the client): KIND/NAME or NAMESPACE/KIND/NAME
+    /// The workload that saw the error (the client of a network error); remediations are tailored
+    /// to it: KIND/NAME or NAMESPACE/KIND/NAME
     #[arg(long, value_name = "KIND/NAME")]
     pub workload: Option<String>,
 }

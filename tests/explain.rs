@@ -512,3 +512,75 @@ fn table_output_names_what_could_not_be_read() {
     );
     snapshot!("explain_unreadable_table", text);
 }
+
+#[test]
+fn an_unknown_workload_is_an_error_not_ignored() {
+    potoo(&[
+        "explain",
+        "--from",
+        CLUSTER,
+        "-n",
+        "team-a",
+        "--workload",
+        "deploy/wbe",
+        "dial tcp 10.244.2.7:5432: i/o timeout",
+    ])
+    .code(2)
+    .stderr(predicates::str::contains(
+        "workload `Deployment/wbe` not found in namespace `team-a`",
+    ));
+    potoo(&[
+        "explain",
+        "--from",
+        CLUSTER,
+        "--workload",
+        "gizmo/web",
+        "dial tcp 10.244.2.7:5432: i/o timeout",
+    ])
+    .code(2)
+    .stderr(predicates::str::contains("unknown workload kind `gizmo`"));
+}
+
+#[test]
+fn a_workload_in_another_namespace_sets_the_namespace_unless_n_disagrees() {
+    // Without -n, `team-a/deploy/web` makes team-a the request's namespace: the LimitRange
+    // message resolves there and the remediation is tailored to the Deployment.
+    let text = stdout_with_code(
+        &[
+            "explain",
+            "--from",
+            CLUSTER,
+            "--workload",
+            "team-a/deploy/web",
+            "-o",
+            "json",
+            "Error from server (Forbidden): error when creating \"pod.yaml\": pods \"web\" is forbidden: maximum memory usage per Container is 1Gi, but limit is 2Gi",
+        ],
+        0,
+    );
+    let document: Value = serde_json::from_str(&text).unwrap();
+    let error = &document["errors"][0];
+    assert_eq!(error["family"], "limitRange", "{text}");
+    assert_eq!(
+        error["constraints"][0]["id"],
+        "LimitRange/team-a/container-limits"
+    );
+    assert_eq!(
+        error["remediations"][0]["workload"],
+        "Deployment team-a/web"
+    );
+    potoo(&[
+        "explain",
+        "--from",
+        CLUSTER,
+        "-n",
+        "team-b",
+        "--workload",
+        "team-a/deploy/web",
+        "dial tcp 10.244.2.7:5432: i/o timeout",
+    ])
+    .code(2)
+    .stderr(predicates::str::contains(
+        "`--workload team-a/deploy/web` names namespace `team-a` but `-n` is `team-b`",
+    ));
+}

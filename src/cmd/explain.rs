@@ -8,6 +8,7 @@ use anyhow::{Context as _, bail};
 use super::CommandOutput;
 use crate::cli::{ExplainArgs, GlobalOptions, OutputFormat};
 use crate::engine::explain::{self, ExplainRequest};
+use crate::engine::query::parse_workload;
 use crate::privacy;
 use crate::render;
 use crate::source::NamespaceScope;
@@ -23,11 +24,30 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
     ) {
         return Err(super::unsupported_output("explain", global.output));
     }
-    let scope = global.namespace_scope().await?;
-    let namespace = match &scope {
+    let mut scope = global.namespace_scope().await?;
+    let mut namespace = match &scope {
         NamespaceScope::One(namespace) => namespace.clone(),
         NamespaceScope::All => "default".to_string(),
     };
+    // `--workload NAMESPACE/KIND/NAME` says where the error was seen, unless `-n` says otherwise.
+    let workload = match &args.workload {
+        Some(text) => Some(parse_workload(text, Some(&namespace))?),
+        None => None,
+    };
+    if let Some((workload_namespace, _, _)) = &workload
+        && *workload_namespace != namespace
+    {
+        if let Some(given) = &global.namespace {
+            bail!(
+                "`--workload {}` names namespace `{workload_namespace}` but `-n` is `{given}`",
+                args.workload.as_deref().unwrap_or_default()
+            );
+        }
+        namespace = workload_namespace.clone();
+        if let NamespaceScope::One(_) = scope {
+            scope = NamespaceScope::One(namespace.clone());
+        }
+    }
     // With one namespace in scope it is the user's own (`-n`, else the context's or `default`):
     // the kubeconfig is read for it again only with `-A`.
     let own_namespace = match &scope {
@@ -41,10 +61,13 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
         scope
     };
     let snapshot = super::load_snapshot(global, &read_scope).await?;
+    if let Some((workload_namespace, kind, name)) = &workload {
+        super::named_workload(&snapshot, workload_namespace, kind, name)?;
+    }
     let adapted = super::adapt(&snapshot);
     let request = ExplainRequest {
         namespace,
-        workload: args.workload.clone(),
+        workload: workload.map(|(namespace, kind, name)| format!("{namespace}/{kind}/{name}")),
     };
     let mut explanation = explain::explain(&text, &snapshot, &adapted.constraints, &request);
     privacy::redact_explanation(

@@ -182,3 +182,66 @@ pub fn release_at_exit(snapshot: Snapshot, adapted: AdapterOutput) {
     std::mem::forget(snapshot);
     std::mem::forget(adapted);
 }
+
+/// The workload `--workload` names, found in the Snapshot; when it is not there, the error says
+/// whether potoo could not read that kind there (a gap) or the workload does not exist.
+pub fn named_workload(
+    snapshot: &Snapshot,
+    namespace: &str,
+    kind: &str,
+    name: &str,
+) -> anyhow::Result<crate::index::Workload> {
+    if let Some(workload) = crate::index::find_workload(snapshot, namespace, kind, name) {
+        return Ok(workload);
+    }
+    let unread = snapshot.gaps.iter().find(|gap| {
+        gap.kind == kind
+            && gap
+                .namespace
+                .as_deref()
+                .is_none_or(|gap_namespace| gap_namespace == namespace)
+    });
+    match unread {
+        Some(gap) => anyhow::bail!(
+            "workload `{kind}/{name}` in namespace `{namespace}` cannot be looked up: {}",
+            gap.describe()
+        ),
+        None => anyhow::bail!("workload `{kind}/{name}` not found in namespace `{namespace}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{Gap, GapReason};
+
+    #[test]
+    fn a_workload_of_an_unread_kind_is_not_called_missing() {
+        let mut snapshot = Snapshot::default();
+        let missing = named_workload(&snapshot, "shop", "Deployment", "web")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            missing,
+            "workload `Deployment/web` not found in namespace `shop`"
+        );
+        snapshot.add_gap(Gap {
+            resource: "apps/v1/deployments".to_string(),
+            kind: "Deployment".to_string(),
+            namespace: Some("shop".to_string()),
+            reason: GapReason::Forbidden,
+            message: "deployments.apps is forbidden".to_string(),
+        });
+        let unread = named_workload(&snapshot, "shop", "Deployment", "web")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unread.starts_with(
+                "workload `Deployment/web` in namespace `shop` cannot be looked up: cannot read Deployments in namespace `shop` (forbidden)"
+            ),
+            "{unread}"
+        );
+    }
+}

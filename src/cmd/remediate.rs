@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use super::CommandOutput;
 use crate::cli::{GlobalOptions, OutputFormat, RemediateArgs};
 use crate::engine::query::parse_workload;
-use crate::index::{self, Workload};
+use crate::index::Workload;
 use crate::model::Constraint;
 use crate::model::remediation::RemediationResult;
 use crate::render;
@@ -48,11 +48,9 @@ pub async fn run(global: &GlobalOptions, args: &RemediateArgs) -> anyhow::Result
     let search_namespace = (!global.all_namespaces).then_some(own_namespace.as_str());
     let constraints = resolve(&adapted.constraints, &args.name, search_namespace)?;
     let workload: Option<Workload> = match &workload_name {
-        Some((namespace, kind, name)) => Some(
-            index::find_workload(&snapshot, namespace, kind, name).ok_or_else(|| {
-                anyhow::anyhow!("workload `{kind}/{name}` not found in namespace `{namespace}`")
-            })?,
-        ),
+        Some((namespace, kind, name)) => {
+            Some(super::named_workload(&snapshot, namespace, kind, name)?)
+        }
         None => None,
     };
     let remediations = constraints

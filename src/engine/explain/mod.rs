@@ -188,7 +188,8 @@ pub struct ExplainRequest {
     /// The namespace the request was made in (`-n`, the context's, or `default`), used when the
     /// message does not name one.
     pub namespace: String,
-    /// `--workload KIND/NAME`: the workload that saw a network error.
+    /// `--workload KIND/NAME` or `NAMESPACE/KIND/NAME`: the workload that saw the error (the
+    /// client of a network error); remediations are tailored to it.
     pub workload: Option<String>,
 }
 
@@ -240,8 +241,9 @@ fn remediations(
     resolved: &[ResolvedConstraint],
 ) -> Vec<Remediation> {
     let workload = request.workload.as_deref().and_then(|text| {
-        let (kind, name) = text.split_once('/')?;
-        crate::index::find_workload(snapshot, &request.namespace, kind, name)
+        let (namespace, kind, name) =
+            crate::engine::query::parse_workload(text, Some(&request.namespace)).ok()?;
+        crate::index::find_workload(snapshot, &namespace, &kind, &name)
     });
     resolved
         .iter()
