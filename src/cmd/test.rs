@@ -13,6 +13,7 @@ use super::CommandOutput;
 use crate::cli::GlobalOptions;
 use crate::engine::test_suite::{self, CaseOutcome, SuiteSource, TestReport};
 use crate::render;
+use crate::render::check_junit::escape;
 
 /// Reads suite files from the file system.
 struct FileSystem;
@@ -154,22 +155,6 @@ pub fn table(report: &TestReport, color: bool, wide: bool) -> String {
     text
 }
 
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            control if (control as u32) < 0x20 && !matches!(control, '\n' | '\t' | '\r') => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// JUnit XML for CI: one `<testsuite>` per suite file, one `<testcase>` per expected result;
 /// failed cases carry `<failure>`, unknown ones `<skipped>`, unrunnable suites `<error>`.
 pub fn junit(report: &TestReport) -> String {
@@ -189,8 +174,8 @@ pub fn junit(report: &TestReport) -> String {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" file=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
-            xml_escape(name),
-            xml_escape(&suite.file),
+            escape(name),
+            escape(&suite.file),
             suite.cases.len().max(usize::from(suite.error.is_some())),
             suite.count(CaseOutcome::Fail),
             usize::from(suite.error.is_some()),
@@ -200,8 +185,8 @@ pub fn junit(report: &TestReport) -> String {
             let _ = writeln!(
                 out,
                 "    <testcase name=\"load\" classname=\"{}\">\n      <error message=\"{}\"/>\n    </testcase>",
-                xml_escape(name),
-                xml_escape(error)
+                escape(name),
+                escape(error)
             );
         }
         for case in &suite.cases {
@@ -209,8 +194,8 @@ pub fn junit(report: &TestReport) -> String {
             let _ = write!(
                 out,
                 "    <testcase name=\"{}\" classname=\"{}\"",
-                xml_escape(&case_name),
-                xml_escape(name)
+                escape(&case_name),
+                escape(name)
             );
             let message = format!(
                 "expected {}, got {}: {}",
@@ -222,14 +207,14 @@ pub fn junit(report: &TestReport) -> String {
                     let _ = writeln!(
                         out,
                         ">\n      <failure message=\"{}\"/>\n    </testcase>",
-                        xml_escape(&message)
+                        escape(&message)
                     );
                 }
                 CaseOutcome::Unknown => {
                     let _ = writeln!(
                         out,
                         ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        xml_escape(&format!("not evaluated by potoo: {}", case.reason))
+                        escape(&format!("not evaluated by potoo: {}", case.reason))
                     );
                 }
             }
@@ -238,4 +223,43 @@ pub fn junit(report: &TestReport) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::test_suite::{CaseResult, SuiteResult};
+
+    #[test]
+    fn junit_messages_keep_their_line_breaks_and_drop_what_xml_cannot_carry() {
+        let case = CaseResult {
+            policy: "require-labels".to_string(),
+            rule: "check-<team>".to_string(),
+            resource: "Pod/shop/web".to_string(),
+            expected: "fail".to_string(),
+            actual: "pass".to_string(),
+            outcome: CaseOutcome::Fail,
+            reason: "first line\nsecond \"line\"\u{1}".to_string(),
+            policy_kind: "ClusterPolicy".to_string(),
+            rule_kind: "validate".to_string(),
+        };
+        let report = TestReport::new(vec![SuiteResult {
+            file: "suite/kyverno-test.yaml".to_string(),
+            name: "labels".to_string(),
+            engine: "kyverno".to_string(),
+            cases: vec![case],
+            error: None,
+        }]);
+        let text = junit(&report);
+        assert!(
+            text.contains(
+                "<failure message=\"expected fail, got pass: first line&#10;second &quot;line&quot;\"/>"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("name=\"require-labels/check-&lt;team&gt; Pod/shop/web\""),
+            "{text}"
+        );
+    }
 }
