@@ -35,6 +35,34 @@ async fn client(server: &MockServer) -> kube::Client {
 }
 
 #[tokio::test]
+async fn a_dry_run_without_an_answer_within_the_request_timeout_is_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/namespaces/team-a/pods"))
+        .respond_with(ResponseTemplate::new(201).set_delay(std::time::Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let manifest = pod("slow");
+    let targets = [DryRunTarget {
+        manifest: &manifest,
+        namespace: Some("team-a"),
+    }];
+    let outcomes = run_with_client(
+        &client(&server).await,
+        &targets,
+        Some(std::time::Duration::from_millis(200)),
+    )
+    .await;
+    assert_eq!(outcomes[0].result, DryRunResult::Error);
+    let message = outcomes[0].message.as_deref().unwrap_or_default();
+    assert!(
+        message.starts_with("the dry run `/api/v1/namespaces/team-a/pods?"),
+        "{message}"
+    );
+    assert!(message.ends_with("within 200ms"), "{message}");
+}
+
+#[tokio::test]
 async fn each_object_is_sent_with_dry_run_all_and_the_answer_recorded() {
     let server = MockServer::start().await;
     let pods = "/api/v1/namespaces/team-a/pods";
@@ -68,7 +96,7 @@ async fn each_object_is_sent_with_dry_run_all_and_the_answer_recorded() {
             namespace: Some("team-a"),
         })
         .collect();
-    let outcomes = run_with_client(&client(&server).await, &targets).await;
+    let outcomes = run_with_client(&client(&server).await, &targets, None).await;
     let results: Vec<DryRunResult> = outcomes.iter().map(|outcome| outcome.result).collect();
     assert_eq!(
         results,

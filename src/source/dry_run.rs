@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 
 use http::StatusCode;
-use kube::client::Body;
 use kube::core::params::{Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, DynamicObject, GroupVersionKind, Request, Resource as _};
 use serde_json::Value;
@@ -34,20 +33,29 @@ pub async fn run(
     targets: &[DryRunTarget<'_>],
 ) -> anyhow::Result<Vec<DryRunOutcome>> {
     let (client, _identity) = live::connect(options).await?;
-    Ok(run_with_client(&client, targets).await)
+    Ok(run_with_client(&client, targets, live::effective_timeout(options)).await)
 }
 
-/// Dry-runs every target with an existing client (tests use a fake apiserver).
+/// Dry-runs every target with an existing client (tests use a fake apiserver); each request
+/// (discovery included) is answered within `timeout` or recorded as an error.
 pub async fn run_with_client(
     client: &kube::Client,
     targets: &[DryRunTarget<'_>],
+    timeout: Option<std::time::Duration>,
 ) -> Vec<DryRunOutcome> {
     let mut outcomes = Vec::with_capacity(targets.len());
     let mut resources = Resources::new();
+    let sender = Sender { client, timeout };
     for target in targets {
-        outcomes.push(dry_run(client, &mut resources, target).await);
+        outcomes.push(dry_run(&sender, &mut resources, target).await);
     }
     outcomes
+}
+
+/// The client and the time each request may take.
+struct Sender<'a> {
+    client: &'a kube::Client,
+    timeout: Option<std::time::Duration>,
 }
 
 /// The apiserver resource (or why it was not found) per `apiVersion` and kind, so discovery is
@@ -64,7 +72,7 @@ fn error(message: String) -> DryRunOutcome {
 }
 
 /// The apiserver resource of the object's kind: potoo's catalog first, else discovery.
-async fn resource(client: &kube::Client, manifest: &Manifest) -> Result<ApiResource, String> {
+async fn resource(sender: &Sender<'_>, manifest: &Manifest) -> Result<ApiResource, String> {
     let object = &manifest.object;
     let (group, version) = match object.api_version.rsplit_once('/') {
         Some((group, version)) => (group, version),
@@ -74,19 +82,31 @@ async fn resource(client: &kube::Client, manifest: &Manifest) -> Result<ApiResou
     if let Some(known) = catalog::known_kind(group, &object.kind) {
         return Ok(ApiResource::from_gvk_with_plural(&gvk, known.plural));
     }
-    kube::discovery::pinned_kind(client, &gvk)
-        .await
+    let not_found = |failure: String| {
+        format!(
+            "cannot find `{}` `{}` in the cluster's API: {failure}",
+            object.api_version, object.kind
+        )
+    };
+    let discovery = kube::discovery::pinned_kind(sender.client, &gvk);
+    let found = match sender.timeout {
+        Some(timeout) => tokio::time::timeout(timeout, discovery)
+            .await
+            .map_err(|_| {
+                not_found(format!(
+                    "no answer within {}",
+                    live::describe_duration(timeout)
+                ))
+            })?,
+        None => discovery.await,
+    };
+    found
         .map(|(resource, _)| resource)
-        .map_err(|failure| {
-            format!(
-                "cannot find `{}` `{}` in the cluster's API: {failure}",
-                object.api_version, object.kind
-            )
-        })
+        .map_err(|failure| not_found(failure.to_string()))
 }
 
 async fn dry_run(
-    client: &kube::Client,
+    sender: &Sender<'_>,
     resources: &mut Resources,
     target: &DryRunTarget<'_>,
 ) -> DryRunOutcome {
@@ -101,7 +121,7 @@ async fn dry_run(
     let resource = match resources.get(&key) {
         Some(known) => known.clone(),
         None => {
-            let found = resource(client, target.manifest).await;
+            let found = resource(sender, target.manifest).await;
             resources.insert(key, found.clone());
             found
         }
@@ -137,7 +157,7 @@ async fn dry_run(
         Ok(create) => create,
         Err(message) => return error(format!("cannot build the dry-run request: {message}")),
     };
-    let answer = match send(client, create).await {
+    let answer = match send(sender, create).await {
         Ok(answer) => answer,
         Err(message) => return error(message),
     };
@@ -145,7 +165,7 @@ async fn dry_run(
         // The object exists: what an apply would do is an update; server-side apply says.
         let apply = PatchParams::apply(FIELD_MANAGER).dry_run().force();
         match request.patch(&object.name, &apply, &Patch::Apply(&body)) {
-            Ok(patch) => match send(client, patch).await {
+            Ok(patch) => match send(sender, patch).await {
                 Ok(answer) => answer,
                 Err(message) => return error(message),
             },
@@ -184,33 +204,26 @@ impl Answer {
     }
 }
 
-async fn send(client: &kube::Client, request: http::Request<Vec<u8>>) -> Result<Answer, String> {
+async fn send(sender: &Sender<'_>, request: http::Request<Vec<u8>>) -> Result<Answer, String> {
     let verb = if request.method() == http::Method::PATCH {
         "patch"
     } else {
         "create"
     };
     let uri = request.uri().to_string();
-    let response = client
-        .send(request.map(Body::from))
+    let answer = live::exchange(sender.client, request, sender.timeout)
         .await
-        .map_err(|failure| format!("the dry run `{uri}` failed: {failure}"))?;
-    let status = response.status();
-    let warnings = response
-        .headers()
+        .map_err(|failure| format!("the dry run `{uri}` failed: {}", failure.message()))?;
+    let warnings = answer
+        .headers
         .get_all(http::header::WARNING)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .map(warning_text)
         .collect();
-    let bytes = response
-        .into_body()
-        .collect_bytes()
-        .await
-        .map_err(|failure| format!("the dry run `{uri}` failed: {failure}"))?;
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let body = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
     Ok(Answer {
-        status,
+        status: answer.status,
         body,
         warnings,
         verb,

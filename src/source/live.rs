@@ -326,7 +326,7 @@ fn object_order(object: &Object) -> (String, &str, Option<&str>, &str) {
 }
 
 /// `--request-timeout`; zero means no timeout, as in kubectl.
-fn effective_timeout(options: &LiveOptions) -> Option<Duration> {
+pub(super) fn effective_timeout(options: &LiveOptions) -> Option<Duration> {
     options.request_timeout.filter(|timeout| !timeout.is_zero())
 }
 
@@ -484,7 +484,7 @@ fn read_kubeconfig_file(path: &Path) -> Result<Kubeconfig, LiveError> {
 
 /// Why one request failed.
 #[derive(Debug, Clone)]
-enum Failure {
+pub(super) enum Failure {
     /// The server answered with an error status.
     Status { code: StatusCode, message: String },
     /// The request did not finish within `--request-timeout`.
@@ -518,7 +518,7 @@ impl Failure {
         matches!(self, Failure::Status { code, .. } if *code == StatusCode::UNAUTHORIZED || *code == StatusCode::FORBIDDEN)
     }
 
-    fn message(&self) -> String {
+    pub(super) fn message(&self) -> String {
         match self {
             Failure::Status { code, message } => format!("HTTP {}: {message}", code.as_u16()),
             Failure::Timeout(message)
@@ -576,36 +576,59 @@ impl Fetcher {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<(StatusCode, Option<Duration>, Vec<u8>), Failure> {
-        let uri = request.uri().to_string();
-        let exchange = async {
-            let response = self.client.send(request.map(Body::from)).await?;
-            let status = response.status();
-            let retry_after = response
-                .headers()
-                .get(http::header::RETRY_AFTER)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let body = response.into_body().collect_bytes().await?;
-            Ok::<_, kube::Error>((status, retry_after, body.to_vec()))
-        };
-        let result = match self.timeout {
-            Some(timeout) => match tokio::time::timeout(timeout, exchange).await {
-                Ok(result) => result,
-                Err(_) => {
-                    return Err(Failure::Timeout(format!(
-                        "no answer to `{uri}` within {}",
-                        describe_duration(timeout)
-                    )));
-                }
-            },
-            None => exchange.await,
-        };
-        result.map_err(|error| classify_transport_error(&error))
+        let answer = exchange(&self.client, request, self.timeout).await?;
+        let retry_after = answer
+            .headers
+            .get(http::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        Ok((answer.status, retry_after, answer.body))
     }
 }
 
-fn describe_duration(duration: Duration) -> String {
+/// One answer as it came: status, headers and body.
+pub(super) struct RawAnswer {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Sends one request through kube's client (auth, impersonation, proxies) and reads the whole
+/// answer within `timeout` (`--request-timeout`); failures without an answer are classified.
+pub(super) async fn exchange(
+    client: &kube::Client,
+    request: http::Request<Vec<u8>>,
+    timeout: Option<Duration>,
+) -> Result<RawAnswer, Failure> {
+    let uri = request.uri().to_string();
+    let exchange = async {
+        let response = client.send(request.map(Body::from)).await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect_bytes().await?;
+        Ok::<_, kube::Error>(RawAnswer {
+            status,
+            headers,
+            body: body.to_vec(),
+        })
+    };
+    let result = match timeout {
+        Some(timeout) => match tokio::time::timeout(timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => {
+                return Err(Failure::Timeout(format!(
+                    "no answer to `{uri}` within {}",
+                    describe_duration(timeout)
+                )));
+            }
+        },
+        None => exchange.await,
+    };
+    result.map_err(|error| classify_transport_error(&error))
+}
+
+pub(super) fn describe_duration(duration: Duration) -> String {
     if duration.subsec_millis() == 0 {
         format!("{}s", duration.as_secs())
     } else {
