@@ -220,3 +220,91 @@ fn suites_pass_fail_and_unknown() {
     assert_eq!(json["kind"], "TestResult");
     assert_eq!(json["suites"][0]["cases"][0]["outcome"], "fail");
 }
+
+#[test]
+fn lookups_come_from_the_context_file_and_are_unknown_without_one() {
+    let report = test_suite::run(&testdata("lookups"), &Files).expect("suites are found");
+    let outcomes = |suite: &str| -> Vec<(String, CaseOutcome, String)> {
+        report
+            .suites
+            .iter()
+            .find(|candidate| candidate.name == suite)
+            .map(|suite| {
+                suite
+                    .cases
+                    .iter()
+                    .map(|case| (case.resource.clone(), case.outcome, case.actual.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let with_context = outcomes("lookups-with-context");
+    assert_eq!(
+        with_context,
+        vec![
+            (
+                "Deployment/shop/web".to_string(),
+                CaseOutcome::Pass,
+                "pass".to_string()
+            ),
+            (
+                "Deployment/shop/single".to_string(),
+                CaseOutcome::Pass,
+                "pass".to_string()
+            ),
+            (
+                "Deployment/shop/api".to_string(),
+                CaseOutcome::Pass,
+                "fail".to_string()
+            ),
+            (
+                "Deployment/shop/legacy".to_string(),
+                CaseOutcome::Pass,
+                "fail".to_string()
+            ),
+        ]
+    );
+    let without_context = outcomes("lookups-without-context");
+    assert_eq!(without_context.len(), 4);
+    assert!(
+        without_context
+            .iter()
+            .all(|(_, outcome, actual)| *outcome == CaseOutcome::Unknown && actual == "unknown"),
+        "{without_context:?}"
+    );
+    let reasons: Vec<&str> = report
+        .suites
+        .iter()
+        .filter(|suite| suite.name == "lookups-without-context")
+        .flat_map(|suite| suite.cases.iter().map(|case| case.reason.as_str()))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .all(|reason| reason.ends_with("is not available client-side")),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn a_context_file_without_a_context_document_fails_its_suite() {
+    struct Broken;
+    impl SuiteSource for Broken {
+        fn read(&self, path: &Path) -> Result<String, String> {
+            if path.ends_with("context.yaml") {
+                Ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n".to_string())
+            } else {
+                Files.read(path)
+            }
+        }
+        fn list(&self, directory: &Path) -> Result<Vec<PathBuf>, String> {
+            Files.list(directory)
+        }
+        fn is_dir(&self, path: &Path) -> bool {
+            Files.is_dir(path)
+        }
+    }
+    let report = test_suite::run(&testdata("lookups/with-context"), &Broken).expect("found");
+    let error = report.suites[0].error.as_deref().unwrap_or_default();
+    assert_eq!(error, "`context.yaml`: no `Context` document");
+}

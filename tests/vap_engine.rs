@@ -155,6 +155,7 @@ fn kyverno_result(case: &Value) -> Option<(String, RuleStatus, String)> {
         operation,
         user_info: &user_info,
         namespace_object: Some(&namespace_object),
+        lookups: None,
     };
     validating_policy::evaluate(&policy, &request)
         .map(|result| (result.rule, result.status, result.message))

@@ -6,6 +6,7 @@
 //! instead of guessing.
 
 pub mod admission;
+pub mod lookups;
 mod optional;
 mod select;
 
@@ -124,6 +125,21 @@ fn rewrite(expression: &mut Expression, calls: &mut Vec<String>) -> Result<bool,
                 }) => format!("{prefix}.{}", call.func_name),
                 _ => call.func_name.clone(),
             };
+            if let Some((_, function)) = lookups::FUNCTIONS
+                .iter()
+                .find(|(name, _)| *name == qualified)
+            {
+                // `resource.Get(…)` → `__potoo_resource_get(__potoo_lookups, …)`
+                let id = call.target.take().map_or(expression.id, |target| target.id);
+                call.func_name = function.to_string();
+                call.args.insert(
+                    0,
+                    Expression {
+                        id,
+                        expr: Expr::Ident(lookups::LOOKUPS.to_string()),
+                    },
+                );
+            }
             calls.push(qualified);
             match call.func_name.as_str() {
                 "_?._" => {
@@ -368,6 +384,7 @@ impl Environment {
         root.register_all();
         optional::register(&mut root);
         select::register(&mut root);
+        lookups::register(&mut root);
         for (name, value) in bindings {
             root.add_variable_from_value(*name, value.clone());
         }
@@ -379,6 +396,12 @@ impl Environment {
             }),
             failed: BTreeMap::new(),
         }
+    }
+
+    /// Answers `resource.Get`/`resource.List`/`image.GetMetadata` from `data` (built by
+    /// [`lookups::lookups`]); without it those calls are unknown.
+    pub fn bind_lookups(&mut self, data: Value) {
+        self.root.add_variable_from_value(lookups::LOOKUPS, data);
     }
 
     /// Binds `variables.<name>` for each `(name, expression)`, in order; later variables see
@@ -457,6 +480,16 @@ impl Environment {
                 .unwrap_or(CelError::Evaluation {
                     message: format!("no such key: {key}"),
                 }),
+            ExecutionError::UndeclaredReference(name) if name.as_str() == lookups::LOOKUPS => {
+                let function = program
+                    .calls
+                    .iter()
+                    .find(|call| lookups::FUNCTIONS.iter().any(|(name, _)| name == call))
+                    .map_or("resource.Get", String::as_str);
+                CelError::Unsupported {
+                    feature: format!("the CEL function `{function}` is not available client-side"),
+                }
+            }
             ExecutionError::UndeclaredReference(name) => {
                 if name.as_str() == "authorizer"
                     || program.calls.iter().any(|call| call == "authorizer")
@@ -572,6 +605,80 @@ mod tests {
             environment.evaluate_bool("variables.broken == 1"),
             Err(CelError::Evaluation { .. })
         ));
+    }
+
+    #[test]
+    fn kyverno_lookups_are_answered_from_given_data_only() {
+        let objects = [
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+                   "metadata": {"name": "registries", "namespace": "platform"},
+                   "data": {"allowed": "ghcr.io"}}),
+            json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                   "metadata": {"name": "web", "namespace": "shop"}}),
+            json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                   "metadata": {"name": "api", "namespace": "shop"}}),
+            json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                   "metadata": {"name": "db", "namespace": "data"}}),
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                   "metadata": {"name": "nginx"}}),
+        ];
+        let images = [(
+            "ghcr.io/app:1".to_string(),
+            json!({"image": "ghcr.io/app:1", "manifest": {"annotations": {"base": "distroless"}}}),
+        )];
+        let mut environment = environment(json!({}));
+        let without = environment
+            .evaluate("resource.Get('v1', 'configmaps', 'platform', 'registries')")
+            .unwrap_err();
+        assert_eq!(
+            without,
+            CelError::Unsupported {
+                feature: "the CEL function `resource.Get` is not available client-side".to_string()
+            }
+        );
+        environment.bind_lookups(lookups::lookups(&objects, &images));
+        let cases = [
+            (
+                "resource.Get('v1', 'configmaps', 'platform', 'registries').data.allowed",
+                json!("ghcr.io"),
+            ),
+            (
+                "resource.List('autoscaling/v2', 'horizontalpodautoscalers', 'shop').items.map(h, h.metadata.name)",
+                json!(["api", "web"]),
+            ),
+            (
+                "resource.List('autoscaling/v2', 'horizontalpodautoscalers', '').items.size()",
+                json!(3),
+            ),
+            (
+                "resource.List('autoscaling/v1', 'horizontalpodautoscalers', 'shop').items",
+                json!([]),
+            ),
+            (
+                "resource.Get('networking.k8s.io/v1', 'ingressclasses', '', 'nginx').metadata.name",
+                json!("nginx"),
+            ),
+            (
+                "image.GetMetadata('ghcr.io/app:1').manifest.annotations.base",
+                json!("distroless"),
+            ),
+        ];
+        for (expression, expected) in cases {
+            let value = environment
+                .evaluate(expression)
+                .unwrap_or_else(|error| panic!("{expression}: {error}"));
+            assert_eq!(to_json(&value), expected, "{expression}");
+        }
+        for missing in [
+            "resource.Get('v1', 'configmaps', 'platform', 'absent')",
+            "image.GetMetadata('docker.io/other:2')",
+        ] {
+            let error = environment.evaluate(missing).unwrap_err();
+            assert!(
+                matches!(error, CelError::Evaluation { .. }),
+                "{missing}: {error:?}"
+            );
+        }
     }
 
     #[test]

@@ -51,6 +51,8 @@ struct Suite {
     user_info: UserInfo,
     results: Vec<Value>,
     unsupported: Option<String>,
+    /// The test's `Context` file (objects and image metadata for CEL lookups), as CEL data.
+    lookups: Option<crate::engine::cel::cel::Value>,
 }
 
 /// The values file.
@@ -62,6 +64,9 @@ struct Values {
     /// policy → resource name → values
     resources: BTreeMap<String, BTreeMap<String, Vec<(String, Value)>>>,
     namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
+    /// namespace → annotations, from the `namespaces` objects (ValidatingPolicies read them
+    /// through `namespaceObject`).
+    namespace_annotations: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 fn pairs(value: Option<&Value>) -> Vec<(String, Value)> {
@@ -145,6 +150,12 @@ impl Values {
                     name.to_string(),
                     string_map(namespace.pointer("/metadata/labels")),
                 );
+                let annotations = string_map(namespace.pointer("/metadata/annotations"));
+                if !annotations.is_empty() {
+                    values
+                        .namespace_annotations
+                        .insert(name.to_string(), annotations);
+                }
             }
         }
         values
@@ -273,7 +284,11 @@ fn load_suite(file: &Path, source: &dyn SuiteSource) -> Result<Suite, String> {
             .unwrap_or_default(),
         None => UserInfo::default(),
     };
-    let unsupported = ["checks", "context"]
+    let lookups = match document.get("context").and_then(Value::as_str) {
+        Some(file) => Some(load_context(base, file, source)?),
+        None => None,
+    };
+    let unsupported = ["checks"]
         .into_iter()
         .find(|field| document.get(*field).is_some_and(|value| !value.is_null()))
         .map(|field| format!("`{field}` in test files is not supported yet"));
@@ -292,7 +307,42 @@ fn load_suite(file: &Path, source: &dyn SuiteSource) -> Result<Suite, String> {
             .cloned()
             .unwrap_or_default(),
         unsupported,
+        lookups,
     })
+}
+
+/// A `cli.kyverno.io/v1alpha1` `Context` file: `spec.resources` (objects `resource.Get` and
+/// `resource.List` find) and `spec.images` (`image.GetMetadata` answers, by `image`).
+fn load_context(
+    base: &Path,
+    file: &str,
+    source: &dyn SuiteSource,
+) -> Result<crate::engine::cel::cel::Value, String> {
+    let documents = load_documents(base, &[file.to_string()], source)?;
+    let context = documents
+        .iter()
+        .find(|document| document.get("kind").and_then(Value::as_str) == Some("Context"))
+        .ok_or_else(|| format!("`{file}`: no `Context` document"))?;
+    let objects: Vec<Value> = context
+        .pointer("/spec/resources")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut images = Vec::new();
+    for (index, entry) in context
+        .pointer("/spec/images")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let reference = entry.get("image").and_then(Value::as_str).ok_or_else(|| {
+            format!("`{file}`: `spec.images[{index}].image` is missing or not a string")
+        })?;
+        images.push((reference.to_string(), entry.clone()));
+    }
+    Ok(crate::engine::cel::lookups::lookups(&objects, &images))
 }
 
 /// Runs one `kyverno-test.yaml`.
@@ -650,7 +700,7 @@ fn evaluate_validating(
         .and_then(|(_, value)| value.as_str())
         .unwrap_or("CREATE")
         .to_string();
-    let (resource, namespace_object) = with_namespace(resource, |namespace| {
+    let (resource, mut namespace_object) = with_namespace(resource, |namespace| {
         let mut labels = suite
             .values
             .namespace_labels
@@ -662,12 +712,26 @@ fn evaluate_validating(
             .or_insert_with(|| namespace.to_string());
         labels
     });
+    if let Some(metadata) = namespace_object
+        .get_mut("metadata")
+        .and_then(Value::as_object_mut)
+        && let Some(annotations) = metadata
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(|name| suite.values.namespace_annotations.get(name))
+    {
+        metadata.insert(
+            "annotations".to_string(),
+            serde_json::to_value(annotations).unwrap_or(Value::Null),
+        );
+    }
     let request = PolicyRequest {
         resource: &resource,
         old_resource: None,
         operation: &operation,
         user_info: &suite.user_info,
         namespace_object: (!namespace_object.is_null()).then_some(&namespace_object),
+        lookups: suite.lookups.as_ref(),
     };
     validating_policy::evaluate(policy, &request)
 }

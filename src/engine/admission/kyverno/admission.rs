@@ -217,6 +217,8 @@ fn validating_policy_finding(
         },
         user_info: &user_info,
         namespace_object: Some(&namespace_object),
+        // Cluster lookups stay unknown: ConfigMap data is never read, registries never asked.
+        lookups: None,
     };
     let result = validating_policy::evaluate(&policy, &request)?;
     let actions = policy.validation_actions();

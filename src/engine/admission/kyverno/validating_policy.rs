@@ -69,6 +69,9 @@ pub struct PolicyRequest<'a> {
     pub user_info: &'a UserInfo,
     /// The namespace object of namespaced resources, when known.
     pub namespace_object: Option<&'a Value>,
+    /// Data for `resource.Get`/`resource.List`/`image.GetMetadata` (a Kyverno test's
+    /// `Context`); `None` leaves those calls unknown.
+    pub lookups: Option<&'a crate::engine::cel::cel::Value>,
 }
 
 /// Where the Pod template of a controller lives, for autogen.
@@ -170,6 +173,9 @@ pub fn evaluate(policy: &ValidatingPolicy, request: &PolicyRequest<'_>) -> Optio
         &admission_request,
         request.namespace_object,
     );
+    if let Some(lookups) = request.lookups {
+        environment.bind_lookups(lookups.clone());
+    }
     bind_variables(&mut environment, policy.spec.get("variables"), prefix);
     match match_conditions(&environment, policy.spec.get("matchConditions"), prefix) {
         Ok(true) => {}
