@@ -584,3 +584,63 @@ fn a_workload_in_another_namespace_sets_the_namespace_unless_n_disagrees() {
         "`--workload team-a/deploy/web` names namespace `team-a` but `-n` is `team-b`",
     ));
 }
+
+#[test]
+fn a_workload_of_a_kind_potoo_could_not_read_is_taken_on_trust() {
+    // A network error widens the read to every namespace; the user could not list Deployments
+    // cluster-wide. The workload is not called missing: the answer goes on, with the gap.
+    let text = stdout_with_code(
+        &[
+            "explain",
+            "--from",
+            "testdata/explain/deployments-unread.json",
+            "-n",
+            "shop",
+            "--workload",
+            "deploy/web",
+            "-o",
+            "json",
+            "dial tcp 10.0.0.5:5432: i/o timeout",
+        ],
+        0,
+    );
+    let document: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(document["incomplete"], true);
+    assert_eq!(document["gaps"][0]["kind"], "Deployment");
+    assert_eq!(document["errors"][0]["family"], "network", "{text}");
+}
+
+#[test]
+fn other_clients_the_reach_engine_knows_are_passed_through() {
+    // A Service (or a ReplicationController, an IP) as the client is not a workload potoo
+    // indexes, but the reach engine resolves it.
+    let text = stdout_with_code(
+        &[
+            "explain",
+            "--from",
+            CLUSTER,
+            "-n",
+            "team-a",
+            "--workload",
+            "svc/web",
+            "-o",
+            "json",
+            "dial tcp 10.244.2.7:5432: i/o timeout",
+        ],
+        0,
+    );
+    let document: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(document["errors"][0]["family"], "network", "{text}");
+    potoo(&[
+        "explain",
+        "--from",
+        CLUSTER,
+        "--workload",
+        "web",
+        "dial tcp 10.244.2.7:5432: i/o timeout",
+    ])
+    .code(2)
+    .stderr(predicates::str::contains(
+        "workload `web` must be KIND/NAME or NAMESPACE/KIND/NAME",
+    ));
+}

@@ -8,7 +8,9 @@ use anyhow::{Context as _, bail};
 use super::CommandOutput;
 use crate::cli::{ExplainArgs, GlobalOptions, OutputFormat};
 use crate::engine::explain::{self, ExplainRequest};
+use crate::engine::network::endpoints::{PeerQuery, parse_peer};
 use crate::engine::query::parse_workload;
+use crate::index;
 use crate::privacy;
 use crate::render;
 use crate::source::NamespaceScope;
@@ -25,16 +27,17 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
         return Err(super::unsupported_output("explain", global.output));
     }
     let mut scope = global.namespace_scope().await?;
+    // The namespace the error was seen in: `-n`, the context's, or (with `-A`) the user's own.
     let mut namespace = match &scope {
         NamespaceScope::One(namespace) => namespace.clone(),
-        NamespaceScope::All => "default".to_string(),
+        NamespaceScope::All => global.own_namespace().await,
     };
-    // `--workload NAMESPACE/KIND/NAME` says where the error was seen, unless `-n` says otherwise.
-    let workload = match &args.workload {
-        Some(text) => Some(parse_workload(text, Some(&namespace))?),
+    let client = match &args.workload {
+        Some(text) => Some(client(text, &namespace)?),
         None => None,
     };
-    if let Some((workload_namespace, _, _)) = &workload
+    // `--workload NAMESPACE/KIND/NAME` says where the error was seen, unless `-n` says otherwise.
+    if let Some(Client::Workload(workload_namespace, _, _)) = &client
         && *workload_namespace != namespace
     {
         if let Some(given) = &global.namespace {
@@ -48,12 +51,8 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
             scope = NamespaceScope::One(namespace.clone());
         }
     }
-    // With one namespace in scope it is the user's own (`-n`, else the context's or `default`):
-    // the kubeconfig is read for it again only with `-A`.
-    let own_namespace = match &scope {
-        NamespaceScope::One(namespace) => namespace.clone(),
-        NamespaceScope::All => global.own_namespace().await,
-    };
+    // The user's own namespace for `--detail`: the one the error was seen in.
+    let own_namespace = namespace.clone();
     // Network errors cross namespaces: every namespace's policies and labels matter.
     let read_scope = if explain::crosses_namespaces(&text) {
         NamespaceScope::All
@@ -61,13 +60,21 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
         scope
     };
     let snapshot = super::load_snapshot(global, &read_scope).await?;
-    if let Some((workload_namespace, kind, name)) = &workload {
-        super::named_workload(&snapshot, workload_namespace, kind, name)?;
+    // A workload that is not there is a mistake worth saying; one of a kind potoo could not read
+    // (the gap is in the answer) is taken on trust.
+    if let Some(Client::Workload(workload_namespace, kind, name)) = &client
+        && index::find_workload(&snapshot, workload_namespace, kind, name).is_none()
+        && super::unread_in(&snapshot, workload_namespace, kind).is_none()
+    {
+        bail!("workload `{kind}/{name}` not found in namespace `{workload_namespace}`");
     }
     let adapted = super::adapt(&snapshot);
     let request = ExplainRequest {
         namespace,
-        workload: workload.map(|(namespace, kind, name)| format!("{namespace}/{kind}/{name}")),
+        workload: client.map(|client| match client {
+            Client::Workload(namespace, kind, name) => format!("{namespace}/{kind}/{name}"),
+            Client::Peer(text) => text,
+        }),
     };
     let mut explanation = explain::explain(&text, &snapshot, &adapted.constraints, &request);
     privacy::redact_explanation(
@@ -84,6 +91,27 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
         // Exit 1: nothing in the text could be recognized as an error.
         findings: !explanation.recognized(),
     })
+}
+
+/// What `--workload` names.
+enum Client {
+    /// A workload potoo indexes: namespace, kind, name.
+    Workload(String, String, String),
+    /// Another client the reach engine knows (a Service, ReplicationController, an IP), passed
+    /// to it as written.
+    Peer(String),
+}
+
+fn client(text: &str, namespace: &str) -> anyhow::Result<Client> {
+    match parse_workload(text, Some(namespace)) {
+        Ok((namespace, kind, name)) => Ok(Client::Workload(namespace, kind, name)),
+        Err(error) => match parse_peer(text) {
+            Ok(PeerQuery::Object { .. } | PeerQuery::Address(_)) => {
+                Ok(Client::Peer(text.to_string()))
+            }
+            _ => Err(error.into()),
+        },
+    }
 }
 
 fn read_text(args: &ExplainArgs) -> anyhow::Result<String> {

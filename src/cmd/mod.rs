@@ -183,6 +183,21 @@ pub fn release_at_exit(snapshot: Snapshot, adapted: AdapterOutput) {
     std::mem::forget(adapted);
 }
 
+/// The gap that kept potoo from reading `kind` in `namespace`, if any.
+pub fn unread_in<'a>(
+    snapshot: &'a Snapshot,
+    namespace: &str,
+    kind: &str,
+) -> Option<&'a crate::source::Gap> {
+    snapshot.gaps.iter().find(|gap| {
+        gap.kind == kind
+            && gap
+                .namespace
+                .as_deref()
+                .is_none_or(|gap_namespace| gap_namespace == namespace)
+    })
+}
+
 /// The workload `--workload` names, found in the Snapshot; when it is not there, the error says
 /// whether potoo could not read that kind there (a gap) or the workload does not exist.
 pub fn named_workload(
@@ -194,14 +209,7 @@ pub fn named_workload(
     if let Some(workload) = crate::index::find_workload(snapshot, namespace, kind, name) {
         return Ok(workload);
     }
-    let unread = snapshot.gaps.iter().find(|gap| {
-        gap.kind == kind
-            && gap
-                .namespace
-                .as_deref()
-                .is_none_or(|gap_namespace| gap_namespace == namespace)
-    });
-    match unread {
+    match unread_in(snapshot, namespace, kind) {
         Some(gap) => anyhow::bail!(
             "workload `{kind}/{name}` in namespace `{namespace}` cannot be looked up: {}",
             gap.describe()
