@@ -78,7 +78,15 @@ fn map<const N: usize>(entries: [(&str, Value); N]) -> Value {
     )
 }
 
-/// The `resources` or `images` part of the lookup data, and the string arguments after it.
+/// Marks an error as a form of the call potoo does not evaluate (reported unknown, not failed).
+pub const UNSUPPORTED_FORM: &str = "unsupported form: ";
+
+fn unsupported_form(function: &str, detail: String) -> ExecutionError {
+    ExecutionError::function_error(function, format!("{UNSUPPORTED_FORM}{detail}"))
+}
+
+/// The `resources` or `images` part of the lookup data, and the string arguments after it; any
+/// other shape (newer Kyverno forms: label selectors, GVR arguments) is an unsupported form.
 fn arguments<'a>(
     function: &str,
     part: &str,
@@ -89,7 +97,13 @@ fn arguments<'a>(
         return Err(ExecutionError::function_error(function, "no lookup data"));
     };
     if rest.len() != count {
-        return Err(ExecutionError::invalid_argument_count(count, rest.len()));
+        return Err(unsupported_form(
+            function,
+            format!(
+                "{} arguments (potoo reads the {count}-argument form)",
+                rest.len()
+            ),
+        ));
     }
     let Some(Value::Map(part)) = data.map.get(&Key::String(Arc::new(part.to_string()))) else {
         return Err(ExecutionError::function_error(function, "no lookup data"));
@@ -99,9 +113,12 @@ fn arguments<'a>(
         match argument {
             Value::String(text) => strings.push(text.as_str()),
             other => {
-                return Err(ExecutionError::function_error(
+                return Err(unsupported_form(
                     function,
-                    format!("arguments must be strings, got {}", super::type_name(other)),
+                    format!(
+                        "a {} argument (potoo reads string arguments)",
+                        super::type_name(other)
+                    ),
                 ));
             }
         }

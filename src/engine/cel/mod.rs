@@ -517,6 +517,16 @@ impl Environment {
                     },
                 }
             }
+            ExecutionError::FunctionError { function, message }
+                if message.starts_with(lookups::UNSUPPORTED_FORM) =>
+            {
+                CelError::Unsupported {
+                    feature: format!(
+                        "this form of `{function}` is not evaluated by potoo: {}",
+                        &message[lookups::UNSUPPORTED_FORM.len()..]
+                    ),
+                }
+            }
             ExecutionError::NoSuchKey(key) => CelError::Evaluation {
                 message: format!("no such key: {key}"),
             },
@@ -669,6 +679,20 @@ mod tests {
                 .unwrap_or_else(|error| panic!("{expression}: {error}"));
             assert_eq!(to_json(&value), expected, "{expression}");
         }
+        for other_form in [
+            "resource.List('v1', 'pods', 'shop', {'app': 'web'})",
+            "resource.Get('v1', 'configmaps', 'platform', 1)",
+        ] {
+            let error = environment.evaluate(other_form).unwrap_err();
+            assert!(error.is_unsupported(), "{other_form}: {error:?}");
+        }
+        assert_eq!(
+            environment
+                .evaluate("resource.List('v1', 'pods', 'shop', {'app': 'web'})")
+                .unwrap_err()
+                .to_string(),
+            "this form of `resource.List` is not evaluated by potoo: 4 arguments (potoo reads the 3-argument form)"
+        );
         for missing in [
             "resource.Get('v1', 'configmaps', 'platform', 'absent')",
             "image.GetMetadata('docker.io/other:2')",
