@@ -42,11 +42,14 @@ async fn a_dry_run_without_an_answer_within_the_request_timeout_is_an_error() {
         .respond_with(ResponseTemplate::new(201).set_delay(std::time::Duration::from_secs(5)))
         .mount(&server)
         .await;
-    let manifest = pod("slow");
-    let targets = [DryRunTarget {
-        manifest: &manifest,
-        namespace: Some("team-a"),
-    }];
+    let manifests = [pod("slow"), pod("next")];
+    let targets: Vec<DryRunTarget<'_>> = manifests
+        .iter()
+        .map(|manifest| DryRunTarget {
+            manifest,
+            namespace: Some("team-a"),
+        })
+        .collect();
     let outcomes = run_with_client(
         &client(&server).await,
         &targets,
@@ -56,10 +59,21 @@ async fn a_dry_run_without_an_answer_within_the_request_timeout_is_an_error() {
     assert_eq!(outcomes[0].result, DryRunResult::Error);
     let message = outcomes[0].message.as_deref().unwrap_or_default();
     assert!(
-        message.starts_with("the dry run `/api/v1/namespaces/team-a/pods?"),
+        message.starts_with("the dry run failed: no answer to `/api/v1/namespaces/team-a/pods?"),
         "{message}"
     );
     assert!(message.ends_with("within 200ms"), "{message}");
+    // The next object is not sent to an apiserver that did not answer.
+    assert_eq!(outcomes[1].result, DryRunResult::Error);
+    let next = outcomes[1].message.as_deref().unwrap_or_default();
+    assert!(
+        next.starts_with("not sent: an earlier dry run got no answer (no answer to `"),
+        "{next}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap_or_default().len(),
+        1
+    );
 }
 
 #[tokio::test]

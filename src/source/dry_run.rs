@@ -45,17 +45,42 @@ pub async fn run_with_client(
 ) -> Vec<DryRunOutcome> {
     let mut outcomes = Vec::with_capacity(targets.len());
     let mut resources = Resources::new();
-    let sender = Sender { client, timeout };
+    let sender = Sender {
+        client,
+        timeout,
+        unreachable: std::sync::Mutex::new(None),
+    };
     for target in targets {
-        outcomes.push(dry_run(&sender, &mut resources, target).await);
+        // An apiserver that did not answer once is not waited for again, object after object.
+        let unreachable = sender
+            .unreachable
+            .lock()
+            .map(|reason| reason.clone())
+            .unwrap_or_default();
+        outcomes.push(match unreachable {
+            Some(reason) => error(format!(
+                "not sent: an earlier dry run got no answer ({reason})"
+            )),
+            None => dry_run(&sender, &mut resources, target).await,
+        });
     }
     outcomes
 }
 
-/// The client and the time each request may take.
+/// The client, the time each request may take, and why the apiserver is unreachable once a
+/// request got no answer at all (a timeout, a refused connection, no credentials).
 struct Sender<'a> {
     client: &'a kube::Client,
     timeout: Option<std::time::Duration>,
+    unreachable: std::sync::Mutex<Option<String>>,
+}
+
+impl Sender<'_> {
+    fn mark_unreachable(&self, reason: &str) {
+        if let Ok(mut unreachable) = self.unreachable.lock() {
+            unreachable.get_or_insert_with(|| reason.to_string());
+        }
+    }
 }
 
 /// The apiserver resource (or why it was not found) per `apiVersion` and kind, so discovery is
@@ -90,14 +115,21 @@ async fn resource(sender: &Sender<'_>, manifest: &Manifest) -> Result<ApiResourc
     };
     let discovery = kube::discovery::pinned_kind(sender.client, &gvk);
     let found = match sender.timeout {
-        Some(timeout) => tokio::time::timeout(timeout, discovery)
-            .await
-            .map_err(|_| {
-                not_found(format!(
-                    "no answer within {}",
+        Some(timeout) => match tokio::time::timeout(timeout, discovery).await {
+            Ok(found) => found,
+            Err(_) => {
+                let reason = format!(
+                    "no answer to the discovery of `{}` within {}",
+                    object.api_version,
                     live::describe_duration(timeout)
-                ))
-            })?,
+                );
+                sender.mark_unreachable(&reason);
+                return Err(format!(
+                    "cannot look up `{}` `{}`: {reason}",
+                    object.api_version, object.kind
+                ));
+            }
+        },
         None => discovery.await,
     };
     found
@@ -213,7 +245,17 @@ async fn send(sender: &Sender<'_>, request: http::Request<Vec<u8>>) -> Result<An
     let uri = request.uri().to_string();
     let answer = live::exchange(sender.client, request, sender.timeout)
         .await
-        .map_err(|failure| format!("the dry run `{uri}` failed: {}", failure.message()))?;
+        .map_err(|failure| {
+            let message = failure.message();
+            if failure.is_unanswered() {
+                sender.mark_unreachable(&message);
+            }
+            if message.contains(&uri) {
+                format!("the dry run failed: {message}")
+            } else {
+                format!("the dry run `{uri}` failed: {message}")
+            }
+        })?;
     let warnings = answer
         .headers
         .get_all(http::header::WARNING)

@@ -513,6 +513,14 @@ impl Failure {
         }
     }
 
+    /// No answer at all: a timeout, no connection, no credentials.
+    pub(super) fn is_unanswered(&self) -> bool {
+        matches!(
+            self,
+            Failure::Timeout(_) | Failure::Transport(_) | Failure::Credentials(_)
+        )
+    }
+
     /// 401 or 403: the user may not read this.
     fn is_refusal(&self) -> bool {
         matches!(self, Failure::Status { code, .. } if *code == StatusCode::UNAUTHORIZED || *code == StatusCode::FORBIDDEN)
