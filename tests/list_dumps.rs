@@ -313,3 +313,65 @@ fn unread_workloads_are_counted_checked_and_not_kept() {
         read_broken(r#"{"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "a"}} 1]}"#);
     assert!(error.to_string().contains("invalid JSON"), "{error}");
 }
+
+/// With `-n`, items of other namespaces in a dump are skipped before they are decoded: the
+/// Snapshot is the one a full read narrowed to the namespace would give, for every command kind.
+#[test]
+fn one_namespace_read_skips_other_namespaces_and_matches_a_narrowed_full_read() {
+    let directory = tempfile::tempdir().unwrap();
+    let dump = list_dump_of("testdata/demo", directory.path());
+    let paths = [dump];
+    let identities = |snapshot: &potoo::source::Snapshot| -> Vec<String> {
+        snapshot
+            .objects()
+            .map(|object| {
+                format!(
+                    "{}/{}/{}/{}",
+                    object.api_version,
+                    object.kind,
+                    object.namespace.as_deref().unwrap_or("-"),
+                    object.name
+                )
+            })
+            .collect()
+    };
+    for kinds_read in [KindsRead::Every, KindsRead::AllButWorkloads] {
+        let mut narrowed = read_paths_keeping(&paths, &mut std::io::empty(), kinds_read).unwrap();
+        narrowed.retain_namespace("payments");
+        let mut skipped = potoo::source::files::read_paths_in(
+            &paths,
+            &mut std::io::empty(),
+            kinds_read,
+            Some("payments"),
+        )
+        .unwrap();
+        skipped.retain_namespace("payments");
+        assert_eq!(
+            identities(&skipped),
+            identities(&narrowed),
+            "{kinds_read:?}"
+        );
+        assert_eq!(skipped.len(), narrowed.len(), "{kinds_read:?}");
+        assert!(
+            identities(&skipped)
+                .iter()
+                .any(|identity| identity.contains("/payments/")),
+            "{kinds_read:?}"
+        );
+        // Other namespaces' objects were never taken in, not only filtered out afterwards.
+        let unfiltered = potoo::source::files::read_paths_in(
+            &paths,
+            &mut std::io::empty(),
+            kinds_read,
+            Some("payments"),
+        )
+        .unwrap();
+        assert!(
+            unfiltered.objects().all(|object| object
+                .namespace
+                .as_deref()
+                .is_none_or(|own| own == "payments")),
+            "{kinds_read:?}"
+        );
+    }
+}

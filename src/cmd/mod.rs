@@ -102,8 +102,17 @@ pub async fn load_snapshot_keeping(
 ) -> anyhow::Result<Snapshot> {
     if global.is_offline() {
         let paths = global.from.clone();
+        let namespace = match scope {
+            NamespaceScope::One(namespace) => Some(namespace.clone()),
+            NamespaceScope::All => None,
+        };
         let mut snapshot = tokio::task::spawn_blocking(move || {
-            files::read_paths_keeping(&paths, &mut std::io::stdin().lock(), kinds_read)
+            files::read_paths_in(
+                &paths,
+                &mut std::io::stdin().lock(),
+                kinds_read,
+                namespace.as_deref(),
+            )
         })
         .await
         .context("the file reader stopped unexpectedly")??;

@@ -64,8 +64,24 @@ pub fn read_paths_keeping(
     stdin: &mut dyn Read,
     kinds_read: KindsRead,
 ) -> Result<Snapshot, FilesError> {
+    read_paths_in(paths, stdin, kinds_read, None)
+}
+
+/// [`read_paths_keeping`] for one namespace (`-n`): in JSON `List` dumps, items of other
+/// namespaces are skipped before they are decoded (callers still apply
+/// [`Snapshot::retain_namespace`], which settles the other inputs).
+pub fn read_paths_in(
+    paths: &[PathBuf],
+    stdin: &mut dyn Read,
+    kinds_read: KindsRead,
+    namespace: Option<&str>,
+) -> Result<Snapshot, FilesError> {
     let inputs = collect_inputs(paths, stdin)?;
-    let parsed = parse_in_parallel(&inputs, kinds_read)?;
+    let keep = Keep {
+        kinds_read,
+        namespace,
+    };
+    let parsed = parse_in_parallel(&inputs, keep)?;
     let description = paths
         .iter()
         .map(|path| path.display().to_string())
@@ -159,6 +175,13 @@ struct Contents {
     gaps: Vec<Gap>,
 }
 
+/// What a command keeps of its inputs: the kinds it reads whole and, with `-n`, one namespace.
+#[derive(Debug, Clone, Copy)]
+struct Keep<'a> {
+    kinds_read: KindsRead,
+    namespace: Option<&'a str>,
+}
+
 /// One input: bytes already read (stdin), or a file read when it is parsed, so a file's bytes
 /// live only while it is parsed.
 pub enum Input {
@@ -186,17 +209,17 @@ impl Input {
         &self,
         workers: usize,
         buffer: &mut Vec<u8>,
-        kinds_read: KindsRead,
+        keep: Keep<'_>,
     ) -> Result<Contents, FilesError> {
         match self {
-            Input::Read(name, bytes) => parse_input(name, bytes, workers, kinds_read),
+            Input::Read(name, bytes) => parse_input(name, bytes, workers, keep),
             Input::File(path) => {
                 let name = path.display().to_string();
                 buffer.clear();
                 std::fs::File::open(path)
                     .and_then(|mut file| file.read_to_end(buffer))
                     .map_err(|error| file_error(&name, format!("cannot read: {error}")))?;
-                parse_input(&name, buffer, workers, kinds_read)
+                parse_input(&name, buffer, workers, keep)
             }
         }
     }
@@ -231,7 +254,7 @@ pub fn collect_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Inp
 
 /// Parses the inputs on every core, each worker taking the next input when it is done with one
 /// (so one slow file does not leave a core idle); a single input is split by items instead.
-fn parse_in_parallel(inputs: &[Input], kinds_read: KindsRead) -> Result<Vec<Contents>, FilesError> {
+fn parse_in_parallel(inputs: &[Input], keep: Keep<'_>) -> Result<Vec<Contents>, FilesError> {
     let cores = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1);
@@ -240,7 +263,7 @@ fn parse_in_parallel(inputs: &[Input], kinds_read: KindsRead) -> Result<Vec<Cont
         let mut buffer = Vec::new();
         return inputs
             .iter()
-            .map(|input| input.parse(cores, &mut buffer, kinds_read))
+            .map(|input| input.parse(cores, &mut buffer, keep))
             .collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -255,7 +278,7 @@ fn parse_in_parallel(inputs: &[Input], kinds_read: KindsRead) -> Result<Vec<Cont
                         let Some(input) = inputs.get(index) else {
                             break;
                         };
-                        let result = input.parse(1, &mut buffer, kinds_read);
+                        let result = input.parse(1, &mut buffer, keep);
                         let failed = result.is_err();
                         parsed.push((index, result));
                         if failed {
@@ -293,19 +316,20 @@ fn parse_input(
     name: &str,
     bytes: &[u8],
     workers: usize,
-    kinds_read: KindsRead,
+    keep: Keep<'_>,
 ) -> Result<Contents, FilesError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|error| file_error(name, format!("not UTF-8 text: {error}")))?;
     let trimmed = text.trim_start();
     let mut contents = Contents::default();
     if trimmed.starts_with('{')
-        && kinds_read != KindsRead::Every
+        && (keep.kinds_read != KindsRead::Every || keep.namespace.is_some())
         && let Some(list) = parse_json_list(name, text)?
     {
-        // serde_json checks the whole dump in one pass; items of kinds not read are then only
-        // counted (see `unread_object`), the others decoded at once on this reader thread.
-        add_raw_list(name, list, workers, kinds_read, &mut contents)?;
+        // serde_json checks the whole dump in one pass; items of other namespaces are then
+        // skipped, items of kinds not read only counted (see `unread_object`), the others
+        // decoded at once on this reader thread.
+        add_raw_list(name, list, workers, keep, &mut contents)?;
     } else if trimmed.starts_with('{')
         && let Some(list) = super::json_list::split_list(text)
         && let Ok(entries) = split_list_entries(name, list, workers)
@@ -315,7 +339,11 @@ fn parse_input(
     } else if trimmed.starts_with('{')
         && let Some(list) = parse_json_list(name, text)?
     {
-        add_raw_list(name, list, workers, KindsRead::Every, &mut contents)?;
+        let keep = Keep {
+            kinds_read: KindsRead::Every,
+            namespace: None,
+        };
+        add_raw_list(name, list, workers, keep, &mut contents)?;
     } else {
         for document in decode_documents(name, text)? {
             add_document(
@@ -441,9 +469,10 @@ fn add_raw_list(
     name: &str,
     list: RawList<'_>,
     workers: usize,
-    kinds_read: KindsRead,
+    keep: Keep<'_>,
     contents: &mut Contents,
 ) -> Result<(), FilesError> {
+    let kinds_read = keep.kinds_read;
     let kind = list.kind.unwrap_or_default();
     let api_version = list.api_version.unwrap_or_default();
     let item_kind = kind
@@ -452,6 +481,13 @@ fn add_raw_list(
     let items = list.items.unwrap_or_default();
     let entries = in_parallel(items, workers, |index, raw| {
         let raw = raw.get();
+        if let Some(namespace) = keep.namespace
+            && super::json_list::raw_identity(raw)
+                .and_then(|identity| identity.namespace)
+                .is_some_and(|own| !own.is_empty() && own != namespace)
+        {
+            return Ok(ListEntry::Skipped);
+        }
         if let Some(unread) = unread_object(raw, item_kind, &api_version, kinds_read) {
             return Ok(ListEntry::Unread(unread));
         }
@@ -467,15 +503,17 @@ fn add_raw_list(
         match entry {
             ListEntry::Kept(entry) => contents.objects.push(entry),
             ListEntry::Unread(unread) => contents.unread.push(unread),
+            ListEntry::Skipped => {}
         }
     }
     Ok(())
 }
 
-/// One item of a `List` dump: kept, or only counted.
+/// One item of a `List` dump: kept, only counted, or skipped (another namespace).
 enum ListEntry {
     Kept(Entry),
     Unread(UnreadObject),
+    Skipped,
 }
 
 /// `Some` when `raw` (an item serde_json has read) is an object of a kind `kinds_read` does not
