@@ -328,7 +328,8 @@ fn parse_input(
     {
         // serde_json checks the whole dump in one pass; items of other namespaces are then
         // skipped, items of kinds not read only counted (see `unread_object`), the others
-        // decoded at once on this reader thread.
+        // decoded at once on this reader thread (compacted for a later decode when every kind
+        // is read).
         add_raw_list(name, list, workers, keep, &mut contents)?;
     } else if trimmed.starts_with('{')
         && let Some(list) = super::json_list::split_list(text)
