@@ -435,3 +435,48 @@ fn connectivity_shortcut_agrees_with_pair_evaluation() {
         assert_eq!(checked, 24 * 23);
     }
 }
+
+/// The precomputed class sets of every NetworkPolicy rule (built per namespace) agree with
+/// evaluating the rule's peers on each class one by one, on every bundled cluster.
+#[test]
+fn precomputed_rule_classes_agree_with_rule_by_rule_matching() {
+    use potoo::engine::network::endpoints::{PeerMatch, Remote};
+    use potoo::engine::network::networkpolicy::rule_selects;
+    let mut checked = 0;
+    for directory in [CLUSTER, "testdata/demo", "testdata/explain/cluster"] {
+        let snapshot = potoo::source::files::read_paths(
+            &[Path::new(directory).to_path_buf()],
+            &mut std::io::empty(),
+        )
+        .unwrap();
+        let adapted = Registry::default().adapt(&snapshot);
+        let model = NetworkModel::new(&snapshot, &adapted.constraints, ReachOptions::default());
+        let network = &model.policies.network;
+        for (policy_index, policy) in network.policies.iter().enumerate() {
+            for (rule_index, rule) in policy.rules.iter().enumerate() {
+                for (class_index, class) in model.classes.classes.iter().enumerate() {
+                    let remote = Remote::Pod {
+                        namespace: &class.namespace,
+                        labels: &class.labels,
+                        namespace_labels: &class.namespace_labels,
+                        class: None,
+                        endpoint: None,
+                    };
+                    let one_by_one =
+                        rule_selects(rule, &policy.namespace, remote) == PeerMatch::Yes;
+                    assert_eq!(
+                        network.rule_selects_class(policy_index, rule_index, class_index),
+                        one_by_one,
+                        "{directory}: {} rule {} on {}/{:?}",
+                        policy.constraint_id,
+                        rule.number,
+                        class.namespace,
+                        class.labels
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 200, "{checked} rule × class pairs checked");
+}

@@ -186,32 +186,7 @@ impl NetworkPolicies {
                 }
             }
         }
-        result.rule_classes = result
-            .policies
-            .iter()
-            .map(|policy| {
-                policy
-                    .rules
-                    .iter()
-                    .map(|rule| {
-                        let mut set = ClassSet::with_capacity(class_count);
-                        for (class_index, class) in classes.classes.iter().enumerate() {
-                            let remote = Remote::Pod {
-                                namespace: &class.namespace,
-                                labels: &class.labels,
-                                namespace_labels: &class.namespace_labels,
-                                class: None,
-                                endpoint: None,
-                            };
-                            if rule_selects(rule, &policy.namespace, remote) == PeerMatch::Yes {
-                                set.insert(class_index);
-                            }
-                        }
-                        set
-                    })
-                    .collect()
-            })
-            .collect();
+        result.rule_classes = rule_classes(&result.policies, classes);
         result
     }
 
@@ -504,6 +479,88 @@ pub fn rule_selects(rule: &CompiledRule, policy_namespace: &str, remote: Remote<
         }
     }
     result
+}
+
+/// For every rule of every policy, the pod classes it selects as its peer — what
+/// [`rule_selects`] answers `Yes` for each class, computed per namespace rather than per class:
+/// a peer without a namespaceSelector can only select classes of the policy's namespace, one
+/// with a namespaceSelector only classes of namespaces it matches (each distinct selector
+/// evaluated once per namespace), and address peers never select a class.
+fn rule_classes(policies: &[CompiledPolicy], classes: &Classes) -> Vec<Vec<ClassSet>> {
+    let class_count = classes.classes.len();
+    // Classes by namespace, in first-seen order; a namespace's labels are the same for each.
+    let mut namespaces: Vec<(&str, &BTreeMap<String, String>, Vec<usize>)> = Vec::new();
+    let mut namespace_index: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::new();
+    for (class_index, class) in classes.classes.iter().enumerate() {
+        let position = *namespace_index
+            .entry(class.namespace.as_str())
+            .or_insert_with(|| {
+                namespaces.push((
+                    class.namespace.as_str(),
+                    &class.namespace_labels,
+                    Vec::new(),
+                ));
+                namespaces.len() - 1
+            });
+        namespaces[position].2.push(class_index);
+    }
+    // The namespaces each distinct namespaceSelector matches.
+    let mut selected_namespaces: std::collections::HashMap<String, Vec<usize>> =
+        std::collections::HashMap::new();
+    policies
+        .iter()
+        .map(|policy| {
+            policy
+                .rules
+                .iter()
+                .map(|rule| {
+                    let mut set = ClassSet::with_capacity(class_count);
+                    if rule.peers.is_empty() {
+                        (0..class_count).for_each(|class| set.insert(class));
+                        return set;
+                    }
+                    for peer in &rule.peers {
+                        let CompiledPeer::Selectors {
+                            namespace_selector,
+                            pod_selector,
+                        } = peer
+                        else {
+                            continue;
+                        };
+                        let in_namespaces: Vec<usize> = match namespace_selector {
+                            None => namespace_index
+                                .get(policy.namespace.as_str())
+                                .copied()
+                                .into_iter()
+                                .collect(),
+                            Some(selector) => selected_namespaces
+                                .entry(format!("{selector:?}"))
+                                .or_insert_with(|| {
+                                    namespaces
+                                        .iter()
+                                        .enumerate()
+                                        .filter(|(_, (_, labels, _))| selector.matches(labels))
+                                        .map(|(position, _)| position)
+                                        .collect()
+                                })
+                                .clone(),
+                        };
+                        for position in in_namespaces {
+                            for class in &namespaces[position].2 {
+                                if pod_selector.as_ref().is_none_or(|selector| {
+                                    selector.matches(&classes.classes[*class].labels)
+                                }) {
+                                    set.insert(*class);
+                                }
+                            }
+                        }
+                    }
+                    set
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The connections a rule allows towards `destination` (named ports resolve on it, protocol
