@@ -308,3 +308,43 @@ fn a_context_file_without_a_context_document_fails_its_suite() {
     let error = report.suites[0].error.as_deref().unwrap_or_default();
     assert_eq!(error, "`context.yaml`: no `Context` document");
 }
+
+#[test]
+fn a_context_file_that_repeats_an_object_or_an_image_fails_its_suite() {
+    struct Repeating(&'static str);
+    impl SuiteSource for Repeating {
+        fn read(&self, path: &Path) -> Result<String, String> {
+            if path.ends_with("context.yaml") {
+                Ok(self.0.to_string())
+            } else {
+                Files.read(path)
+            }
+        }
+        fn list(&self, directory: &Path) -> Result<Vec<PathBuf>, String> {
+            Files.list(directory)
+        }
+        fn is_dir(&self, path: &Path) -> bool {
+            Files.is_dir(path)
+        }
+    }
+    let object = "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: base-images, namespace: platform}}\n";
+    let objects = format!(
+        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Context\nspec:\n  resources:\n{object}{object}"
+    );
+    let report = test_suite::run(
+        &testdata("lookups/with-context"),
+        &Repeating(Box::leak(objects.into_boxed_str())),
+    )
+    .expect("found");
+    assert_eq!(
+        report.suites[0].error.as_deref().unwrap_or_default(),
+        "`context.yaml`: `spec.resources[1]` repeats ConfigMap `base-images` in namespace `platform`"
+    );
+    let images = "apiVersion: cli.kyverno.io/v1alpha1\nkind: Context\nspec:\n  images:\n  - {image: a:1}\n  - {image: a:1}\n";
+    let report =
+        test_suite::run(&testdata("lookups/with-context"), &Repeating(images)).expect("found");
+    assert_eq!(
+        report.suites[0].error.as_deref().unwrap_or_default(),
+        "`context.yaml`: `spec.images[1]` repeats image `a:1`"
+    );
+}
