@@ -29,6 +29,17 @@ fn status(code: u16, reason: &str, message: &str) -> ResponseTemplate {
     }))
 }
 
+/// Each manifest as a target in namespace `team-a`.
+fn in_team_a(manifests: &[potoo::engine::admission::Manifest]) -> Vec<DryRunTarget<'_>> {
+    manifests
+        .iter()
+        .map(|manifest| DryRunTarget {
+            manifest,
+            namespace: Some("team-a"),
+        })
+        .collect()
+}
+
 async fn client(server: &MockServer) -> kube::Client {
     let config = kube::Config::new(server.uri().parse().unwrap());
     kube::Client::try_from(config).unwrap()
@@ -43,13 +54,7 @@ async fn a_dry_run_without_an_answer_within_the_request_timeout_is_an_error() {
         .mount(&server)
         .await;
     let manifests = [pod("slow"), pod("next")];
-    let targets: Vec<DryRunTarget<'_>> = manifests
-        .iter()
-        .map(|manifest| DryRunTarget {
-            manifest,
-            namespace: Some("team-a"),
-        })
-        .collect();
+    let targets = in_team_a(&manifests);
     let outcomes = run_with_client(
         &client(&server).await,
         &targets,
@@ -103,13 +108,7 @@ async fn each_object_is_sent_with_dry_run_all_and_the_answer_recorded() {
         .mount(&server)
         .await;
     let manifests = [pod("ok"), pod("bad"), pod("denied"), pod("existing")];
-    let targets: Vec<DryRunTarget<'_>> = manifests
-        .iter()
-        .map(|manifest| DryRunTarget {
-            manifest,
-            namespace: Some("team-a"),
-        })
-        .collect();
+    let targets = in_team_a(&manifests);
     let outcomes = run_with_client(&client(&server).await, &targets, None).await;
     let results: Vec<DryRunResult> = outcomes.iter().map(|outcome| outcome.result).collect();
     assert_eq!(

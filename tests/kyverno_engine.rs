@@ -286,33 +286,10 @@ fn lookups_come_from_the_context_file_and_are_unknown_without_one() {
     );
 }
 
-#[test]
-fn a_context_file_without_a_context_document_fails_its_suite() {
-    struct Broken;
-    impl SuiteSource for Broken {
-        fn read(&self, path: &Path) -> Result<String, String> {
-            if path.ends_with("context.yaml") {
-                Ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n".to_string())
-            } else {
-                Files.read(path)
-            }
-        }
-        fn list(&self, directory: &Path) -> Result<Vec<PathBuf>, String> {
-            Files.list(directory)
-        }
-        fn is_dir(&self, path: &Path) -> bool {
-            Files.is_dir(path)
-        }
-    }
-    let report = test_suite::run(&testdata("lookups/with-context"), &Broken).expect("found");
-    let error = report.suites[0].error.as_deref().unwrap_or_default();
-    assert_eq!(error, "`context.yaml`: no `Context` document");
-}
-
-#[test]
-fn a_context_file_that_repeats_an_object_or_an_image_fails_its_suite() {
-    struct Repeating(&'static str);
-    impl SuiteSource for Repeating {
+/// The error of the `lookups/with-context` suite when its `context.yaml` reads `context`.
+fn context_file_error(context: &str) -> String {
+    struct WithContext<'a>(&'a str);
+    impl SuiteSource for WithContext<'_> {
         fn read(&self, path: &Path) -> Result<String, String> {
             if path.ends_with("context.yaml") {
                 Ok(self.0.to_string())
@@ -327,24 +304,32 @@ fn a_context_file_that_repeats_an_object_or_an_image_fails_its_suite() {
             Files.is_dir(path)
         }
     }
-    let object = "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: base-images, namespace: platform}}\n";
-    let objects = format!(
-        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Context\nspec:\n  resources:\n{object}{object}"
-    );
-    let report = test_suite::run(
-        &testdata("lookups/with-context"),
-        &Repeating(Box::leak(objects.into_boxed_str())),
-    )
-    .expect("found");
+    let report =
+        test_suite::run(&testdata("lookups/with-context"), &WithContext(context)).expect("found");
+    report.suites[0].error.clone().unwrap_or_default()
+}
+
+#[test]
+fn a_context_file_without_a_context_document_fails_its_suite() {
     assert_eq!(
-        report.suites[0].error.as_deref().unwrap_or_default(),
+        context_file_error("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"),
+        "`context.yaml`: no `Context` document"
+    );
+}
+
+#[test]
+fn a_context_file_that_repeats_an_object_or_an_image_fails_its_suite() {
+    let object = "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: base-images, namespace: platform}}\n";
+    assert_eq!(
+        context_file_error(&format!(
+            "apiVersion: cli.kyverno.io/v1alpha1\nkind: Context\nspec:\n  resources:\n{object}{object}"
+        )),
         "`context.yaml`: `spec.resources[1]` repeats ConfigMap `base-images` in namespace `platform`"
     );
-    let images = "apiVersion: cli.kyverno.io/v1alpha1\nkind: Context\nspec:\n  images:\n  - {image: a:1}\n  - {image: a:1}\n";
-    let report =
-        test_suite::run(&testdata("lookups/with-context"), &Repeating(images)).expect("found");
     assert_eq!(
-        report.suites[0].error.as_deref().unwrap_or_default(),
+        context_file_error(
+            "apiVersion: cli.kyverno.io/v1alpha1\nkind: Context\nspec:\n  images:\n  - {image: a:1}\n  - {image: a:1}\n"
+        ),
         "`context.yaml`: `spec.images[1]` repeats image `a:1`"
     );
 }

@@ -10,7 +10,6 @@ use crate::cli::{ExplainArgs, GlobalOptions, OutputFormat};
 use crate::engine::explain::{self, ExplainRequest};
 use crate::engine::network::endpoints::{PeerQuery, parse_peer};
 use crate::engine::query::parse_workload;
-use crate::index;
 use crate::privacy;
 use crate::render;
 use crate::source::NamespaceScope;
@@ -63,10 +62,10 @@ pub async fn run(global: &GlobalOptions, args: &ExplainArgs) -> anyhow::Result<C
     // A workload that is not there is a mistake worth saying; one of a kind potoo could not read
     // (the gap is in the answer) is taken on trust.
     if let Some(Client::Workload(workload_namespace, kind, name)) = &client
-        && index::find_workload(&snapshot, workload_namespace, kind, name).is_none()
-        && super::unread_in(&snapshot, workload_namespace, kind).is_none()
+        && let Err(missing @ super::MissingWorkload::Absent { .. }) =
+            super::named_workload(&snapshot, workload_namespace, kind, name)
     {
-        bail!("workload `{kind}/{name}` not found in namespace `{workload_namespace}`");
+        return Err(missing.into());
     }
     let adapted = super::adapt(&snapshot);
     let request = ExplainRequest {

@@ -192,39 +192,57 @@ pub fn release_at_exit(snapshot: Snapshot, adapted: AdapterOutput) {
     std::mem::forget(adapted);
 }
 
-/// The gap that kept potoo from reading `kind` in `namespace`, if any.
-pub fn unread_in<'a>(
-    snapshot: &'a Snapshot,
-    namespace: &str,
-    kind: &str,
-) -> Option<&'a crate::source::Gap> {
-    snapshot.gaps.iter().find(|gap| {
-        gap.kind == kind
-            && gap
-                .namespace
-                .as_deref()
-                .is_none_or(|gap_namespace| gap_namespace == namespace)
-    })
+/// Why `--workload` names nothing in the Snapshot. Callers branch: `explain` takes a workload of
+/// an unread kind on trust, `remediate` needs the workload itself.
+#[derive(Debug, thiserror::Error)]
+pub enum MissingWorkload {
+    #[error("workload `{kind}/{name}` not found in namespace `{namespace}`")]
+    Absent {
+        kind: String,
+        name: String,
+        namespace: String,
+    },
+    #[error("workload `{kind}/{name}` in namespace `{namespace}` cannot be looked up: {gap}")]
+    Unread {
+        kind: String,
+        name: String,
+        namespace: String,
+        gap: String,
+    },
 }
 
-/// The workload `--workload` names, found in the Snapshot; when it is not there, the error says
-/// whether potoo could not read that kind there (a gap) or the workload does not exist.
+/// The workload `--workload` names, found in the Snapshot; when it is not there, whether potoo
+/// could not read that kind there (a gap) or the workload does not exist.
 pub fn named_workload(
     snapshot: &Snapshot,
     namespace: &str,
     kind: &str,
     name: &str,
-) -> anyhow::Result<crate::index::Workload> {
+) -> Result<crate::index::Workload, MissingWorkload> {
     if let Some(workload) = crate::index::find_workload(snapshot, namespace, kind, name) {
         return Ok(workload);
     }
-    match unread_in(snapshot, namespace, kind) {
-        Some(gap) => anyhow::bail!(
-            "workload `{kind}/{name}` in namespace `{namespace}` cannot be looked up: {}",
-            gap.describe()
-        ),
-        None => anyhow::bail!("workload `{kind}/{name}` not found in namespace `{namespace}`"),
-    }
+    let unread = snapshot.gaps.iter().find(|gap| {
+        gap.kind == kind
+            && gap
+                .namespace
+                .as_deref()
+                .is_none_or(|gap_namespace| gap_namespace == namespace)
+    });
+    let (kind, name, namespace) = (kind.to_string(), name.to_string(), namespace.to_string());
+    Err(match unread {
+        Some(gap) => MissingWorkload::Unread {
+            kind,
+            name,
+            namespace,
+            gap: gap.describe(),
+        },
+        None => MissingWorkload::Absent {
+            kind,
+            name,
+            namespace,
+        },
+    })
 }
 
 #[cfg(test)]

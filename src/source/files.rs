@@ -482,14 +482,21 @@ fn add_raw_list(
     let items = list.items.unwrap_or_default();
     let entries = in_parallel(items, workers, |index, raw| {
         let raw = raw.get();
-        if let Some(namespace) = keep.namespace
-            && super::json_list::raw_identity(raw)
-                .and_then(|identity| identity.namespace)
-                .is_some_and(|own| !own.is_empty() && own != namespace)
+        // The identity is scanned once, for the namespace and for the kind.
+        let identity = (keep.namespace.is_some() || kinds_read != KindsRead::Every)
+            .then(|| super::json_list::raw_identity(raw))
+            .flatten();
+        if let (Some(namespace), Some(own)) = (
+            keep.namespace,
+            identity.as_ref().and_then(|identity| identity.namespace),
+        ) && !own.is_empty()
+            && own != namespace
         {
             return Ok(ListEntry::Skipped);
         }
-        if let Some(unread) = unread_object(raw, item_kind, &api_version, kinds_read) {
+        if let Some(unread) = identity
+            .and_then(|identity| unread_object(identity, item_kind, &api_version, kinds_read))
+        {
             return Ok(ListEntry::Unread(unread));
         }
         // A command that leaves kinds unread reads the few it keeps: they are decoded now, on
@@ -517,11 +524,11 @@ enum ListEntry {
     Skipped,
 }
 
-/// `Some` when `raw` (an item serde_json has read) is an object of a kind `kinds_read` does not
-/// read, with a plain identity. Anything unusual returns `None`: the item then takes the full
-/// path, which reports any problem with file and field.
+/// `Some` when the item whose `identity` was scanned (an item serde_json has checked) is of a
+/// kind `kinds_read` does not read, with a plain identity. Anything unusual returns `None`: the
+/// item then takes the full path, which reports any problem with file and field.
 fn unread_object(
-    raw: &str,
+    identity: super::json_list::RawIdentity<'_>,
     list_item_kind: Option<&str>,
     list_api_version: &str,
     kinds_read: KindsRead,
@@ -529,7 +536,6 @@ fn unread_object(
     if kinds_read == KindsRead::Every {
         return None;
     }
-    let identity = super::json_list::raw_identity(raw)?;
     let api_version = match identity.api_version {
         Some(api_version) => api_version,
         None => {

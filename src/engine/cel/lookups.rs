@@ -34,29 +34,56 @@ pub fn register(context: &mut kube_cel::cel::Context<'_>) {
 }
 
 /// Lookup data: objects (each keyed by its apiVersion, plural resource, namespace and name) and
-/// image metadata (keyed by the image reference as written).
-pub fn lookups(objects: &[Json], images: &[(String, Json)]) -> Value {
+/// image metadata (keyed by the image reference as written). An object or image given twice is
+/// an error naming the second entry (`spec.resources[1]`, `spec.images[1]`), rather than one of
+/// them silently hiding the other.
+pub fn lookups(objects: &[Json], images: &[(String, Json)]) -> Result<Value, String> {
     let mut resources = HashMap::new();
-    for object in objects {
+    for (index, object) in objects.iter().enumerate() {
         let text = |pointer: &str| object.pointer(pointer).and_then(Json::as_str).unwrap_or("");
-        let key = object_key(
-            text("/apiVersion"),
-            &super::admission::plural(text("/kind")),
+        let (kind, namespace, name) = (
+            text("/kind"),
             text("/metadata/namespace"),
             text("/metadata/name"),
         );
-        resources.insert(Key::String(Arc::new(key)), super::to_cel(object));
+        let key = object_key(
+            text("/apiVersion"),
+            &super::admission::plural(kind),
+            namespace,
+            name,
+        );
+        if resources
+            .insert(Key::String(Arc::new(key)), super::to_cel(object))
+            .is_some()
+        {
+            let place = if namespace.is_empty() {
+                String::new()
+            } else {
+                format!(" in namespace `{namespace}`")
+            };
+            return Err(format!(
+                "`spec.resources[{index}]` repeats {kind} `{name}`{place}"
+            ));
+        }
     }
-    let images: HashMap<Key, Value> = images
-        .iter()
-        .map(|(reference, metadata)| {
-            (
+    let mut metadata = HashMap::new();
+    for (index, (reference, entry)) in images.iter().enumerate() {
+        if metadata
+            .insert(
                 Key::String(Arc::new(reference.clone())),
-                super::to_cel(metadata),
+                super::to_cel(entry),
             )
-        })
-        .collect();
-    map([("resources", map_of(resources)), ("images", map_of(images))])
+            .is_some()
+        {
+            return Err(format!(
+                "`spec.images[{index}]` repeats image `{reference}`"
+            ));
+        }
+    }
+    Ok(map([
+        ("resources", map_of(resources)),
+        ("images", map_of(metadata)),
+    ]))
 }
 
 fn object_key(api_version: &str, resource: &str, namespace: &str, name: &str) -> String {

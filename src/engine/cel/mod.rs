@@ -646,7 +646,7 @@ mod tests {
                 feature: "the CEL function `resource.Get` is not available client-side".to_string()
             }
         );
-        environment.bind_lookups(lookups::lookups(&objects, &images));
+        environment.bind_lookups(lookups::lookups(&objects, &images).expect("distinct entries"));
         let cases = [
             (
                 "resource.Get('v1', 'configmaps', 'platform', 'registries').data.allowed",

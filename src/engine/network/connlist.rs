@@ -59,6 +59,9 @@ pub struct ConnectivityList {
     pub notes: Vec<String>,
 }
 
+/// Source workloads per thread below which the pairs are listed on one thread.
+const SOURCES_PER_THREAD: usize = 32;
+
 /// Every allowed connection involving a workload of `namespace` (all workloads when `None`).
 pub fn connectivity(model: &NetworkModel<'_>, namespace: Option<&str>) -> ConnectivityList {
     let inventory = &model.inventory;
@@ -114,31 +117,8 @@ pub fn connectivity(model: &NetworkModel<'_>, namespace: Option<&str>) -> Connec
         }
         found
     };
-    let threads = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
-        .clamp(1, 16);
-    if threads == 1 || workloads.len() < 64 {
-        entries.extend(pair_entries(&workloads));
-    } else {
-        let chunks: Vec<&[(String, usize, bool)]> = workloads
-            .chunks(workloads.len().div_ceil(threads))
-            .collect();
-        let results: Vec<Vec<ConnectionEntry>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks
-                .iter()
-                .map(|sources| scope.spawn(move || pair_entries(sources)))
-                .collect();
-            handles
-                .into_iter()
-                .zip(&chunks)
-                // A worker that failed is redone here, so nothing is silently lost.
-                .map(|(handle, sources)| handle.join().unwrap_or_else(|_| pair_entries(sources)))
-                .collect()
-        });
-        for part in results {
-            entries.extend(part);
-        }
+    for part in crate::parallel::map_chunks(&workloads, SOURCES_PER_THREAD, pair_entries) {
+        entries.extend(part);
     }
 
     let ingress_blocks = model.address_blocks(Direction::Ingress);

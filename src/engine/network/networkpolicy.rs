@@ -487,80 +487,99 @@ pub fn rule_selects(rule: &CompiledRule, policy_namespace: &str, remote: Remote<
 /// with a namespaceSelector only classes of namespaces it matches (each distinct selector
 /// evaluated once per namespace), and address peers never select a class.
 fn rule_classes(policies: &[CompiledPolicy], classes: &Classes) -> Vec<Vec<ClassSet>> {
-    let class_count = classes.classes.len();
-    // Classes by namespace, in first-seen order; a namespace's labels are the same for each.
-    let mut namespaces: Vec<(&str, &BTreeMap<String, String>, Vec<usize>)> = Vec::new();
-    let mut namespace_index: std::collections::HashMap<&str, usize> =
-        std::collections::HashMap::new();
-    for (class_index, class) in classes.classes.iter().enumerate() {
-        let position = *namespace_index
-            .entry(class.namespace.as_str())
-            .or_insert_with(|| {
-                namespaces.push((
-                    class.namespace.as_str(),
-                    &class.namespace_labels,
-                    Vec::new(),
-                ));
-                namespaces.len() - 1
-            });
-        namespaces[position].2.push(class_index);
-    }
-    // The namespaces each distinct namespaceSelector matches.
-    let mut selected_namespaces: std::collections::HashMap<String, Vec<usize>> =
-        std::collections::HashMap::new();
+    let mut by_namespace = ClassesByNamespace::new(classes);
     policies
         .iter()
         .map(|policy| {
             policy
                 .rules
                 .iter()
-                .map(|rule| {
-                    let mut set = ClassSet::with_capacity(class_count);
-                    if rule.peers.is_empty() {
-                        (0..class_count).for_each(|class| set.insert(class));
-                        return set;
-                    }
-                    for peer in &rule.peers {
-                        let CompiledPeer::Selectors {
-                            namespace_selector,
-                            pod_selector,
-                        } = peer
-                        else {
-                            continue;
-                        };
-                        let in_namespaces: Vec<usize> = match namespace_selector {
-                            None => namespace_index
-                                .get(policy.namespace.as_str())
-                                .copied()
-                                .into_iter()
-                                .collect(),
-                            Some(selector) => selected_namespaces
-                                .entry(format!("{selector:?}"))
-                                .or_insert_with(|| {
-                                    namespaces
-                                        .iter()
-                                        .enumerate()
-                                        .filter(|(_, (_, labels, _))| selector.matches(labels))
-                                        .map(|(position, _)| position)
-                                        .collect()
-                                })
-                                .clone(),
-                        };
-                        for position in in_namespaces {
-                            for class in &namespaces[position].2 {
-                                if pod_selector.as_ref().is_none_or(|selector| {
-                                    selector.matches(&classes.classes[*class].labels)
-                                }) {
-                                    set.insert(*class);
-                                }
-                            }
-                        }
-                    }
-                    set
-                })
+                .map(|rule| by_namespace.selected_by(rule, &policy.namespace))
                 .collect()
         })
         .collect()
+}
+
+/// Pod classes grouped by namespace (a namespace's labels are the same for each of its classes),
+/// and the namespaces each distinct namespaceSelector matches, found once.
+struct ClassesByNamespace<'c> {
+    classes: &'c Classes,
+    /// Namespace name, its labels, its classes; in first-seen order.
+    namespaces: Vec<(&'c str, &'c BTreeMap<String, String>, Vec<usize>)>,
+    position: std::collections::HashMap<&'c str, usize>,
+    /// Positions in `namespaces` per namespaceSelector (keyed by its `Debug` form).
+    selected: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl<'c> ClassesByNamespace<'c> {
+    fn new(classes: &'c Classes) -> ClassesByNamespace<'c> {
+        let mut grouped = ClassesByNamespace {
+            classes,
+            namespaces: Vec::new(),
+            position: std::collections::HashMap::new(),
+            selected: std::collections::HashMap::new(),
+        };
+        for (class_index, class) in classes.classes.iter().enumerate() {
+            let namespaces = &mut grouped.namespaces;
+            let position = *grouped
+                .position
+                .entry(class.namespace.as_str())
+                .or_insert_with(|| {
+                    namespaces.push((
+                        class.namespace.as_str(),
+                        &class.namespace_labels,
+                        Vec::new(),
+                    ));
+                    namespaces.len() - 1
+                });
+            grouped.namespaces[position].2.push(class_index);
+        }
+        grouped
+    }
+
+    /// The classes `rule` selects as its peer, for a policy in `policy_namespace`.
+    fn selected_by(&mut self, rule: &CompiledRule, policy_namespace: &str) -> ClassSet {
+        let class_count = self.classes.classes.len();
+        let mut set = ClassSet::with_capacity(class_count);
+        if rule.peers.is_empty() {
+            (0..class_count).for_each(|class| set.insert(class));
+            return set;
+        }
+        for peer in &rule.peers {
+            // Address peers never select a pod class.
+            let CompiledPeer::Selectors {
+                namespace_selector,
+                pod_selector,
+            } = peer
+            else {
+                continue;
+            };
+            let own = self.position.get(policy_namespace).copied();
+            let positions: &[usize] = match namespace_selector {
+                None => own.as_slice(),
+                Some(selector) => {
+                    let namespaces = &self.namespaces;
+                    self.selected
+                        .entry(format!("{selector:?}"))
+                        .or_insert_with(|| {
+                            (0..namespaces.len())
+                                .filter(|position| selector.matches(namespaces[*position].1))
+                                .collect()
+                        })
+                }
+            };
+            for position in positions {
+                for class in &self.namespaces[*position].2 {
+                    if pod_selector.as_ref().is_none_or(|selector| {
+                        selector.matches(&self.classes.classes[*class].labels)
+                    }) {
+                        set.insert(*class);
+                    }
+                }
+            }
+        }
+        set
+    }
 }
 
 /// The connections a rule allows towards `destination` (named ports resolve on it, protocol

@@ -328,34 +328,6 @@ fn load_context(
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    // The same object twice would leave one of them unseen: say so rather than pick one.
-    let mut seen = std::collections::HashSet::new();
-    for (index, object) in objects.iter().enumerate() {
-        let text = |pointer: &str| {
-            object
-                .pointer(pointer)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-        };
-        let identity = (
-            text("/apiVersion"),
-            text("/kind"),
-            text("/metadata/namespace"),
-            text("/metadata/name"),
-        );
-        if !seen.insert(identity) {
-            return Err(format!(
-                "`{file}`: `spec.resources[{index}]` repeats {} `{}`{}",
-                identity.1,
-                identity.3,
-                if identity.2.is_empty() {
-                    String::new()
-                } else {
-                    format!(" in namespace `{}`", identity.2)
-                }
-            ));
-        }
-    }
     let mut images = Vec::new();
     for (index, entry) in context
         .pointer("/spec/images")
@@ -368,14 +340,10 @@ fn load_context(
         let reference = entry.get("image").and_then(Value::as_str).ok_or_else(|| {
             format!("`{file}`: `spec.images[{index}].image` is missing or not a string")
         })?;
-        if images.iter().any(|(seen, _)| seen == reference) {
-            return Err(format!(
-                "`{file}`: `spec.images[{index}]` repeats image `{reference}`"
-            ));
-        }
         images.push((reference.to_string(), entry.clone()));
     }
-    Ok(crate::engine::cel::lookups::lookups(&objects, &images))
+    crate::engine::cel::lookups::lookups(&objects, &images)
+        .map_err(|error| format!("`{file}`: {error}"))
 }
 
 /// Runs one `kyverno-test.yaml`.
